@@ -1,0 +1,51 @@
+# Two entry points: `make demo` and `make test`. Both create the environment and install first.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+OUT := out
+
+.PHONY: install demo test lint typecheck unit generated lock clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/exoresist kb build --db sqlite:///$(OUT)/kb.sqlite
+	$(BIN)/exoresist kb stats --db sqlite:///$(OUT)/kb.sqlite
+
+lint: install
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+
+typecheck: install
+	$(BIN)/mypy
+
+# Generated files must match what the code generates from the KB.
+generated: install
+	$(BIN)/exoresist kb validate
+	$(BIN)/exoresist kb format --check
+	$(BIN)/exoresist kb coverage --check -o docs/coverage.md
+	$(BIN)/exoresist kb schema --check -o src/exoresist/kb/schema/records.schema.json
+
+unit: install
+	$(BIN)/pytest -n 2 -q
+
+test: lint typecheck generated unit
+
+# Regenerate requirements.lock from pyproject.toml in a throw-away environment.
+lock:
+	rm -rf .lockenv && $(PY) -m venv .lockenv
+	.lockenv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	.lockenv/bin/python -m pip freeze --exclude-editable --all | grep -v '^pip==' > requirements.lock
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache

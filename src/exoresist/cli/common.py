@@ -1,0 +1,51 @@
+"""What every CLI command shares: the consoles, error reporting and atomic writes."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from exoresist.kb.errors import KBValidationError, UnknownNameError
+from exoresist.kb.store import StoreError
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail_on_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn the library's user-facing errors into a clear message on stderr and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except KBValidationError as exc:
+            err_console.print(f"[red]error[/red]: {len(exc.issues)} problem(s) found; nothing was written", highlight=False)
+            for issue in exc.issues:
+                err_console.print(f"  - {issue}", highlight=False, markup=False)
+            raise typer.Exit(1) from None
+        except (UnknownNameError, StoreError) as exc:
+            err_console.print(f"[red]error[/red]: {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,33 @@
+"""The ``exoresist`` command. Each stage adds its own sub-command group; none holds logic."""
+
+from __future__ import annotations
+
+import typer
+
+from exoresist import __version__
+from exoresist.cli import kb
+
+app = typer.Typer(
+    name="exoresist",
+    help="Exosome-mediated therapy resistance in hepatocellular carcinoma: knowledge base and models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(kb.app, name="kb")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"exoresist {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """exoresist command line."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
