@@ -331,7 +331,7 @@ def build_mirbase_mature(w: Wheel) -> Table:
                 if MULTI_SEP in name or "\t" in name:
                     raise BuildError(f"{src2}: name {name!r} contains a separator character")
                 previous[acc].add(name)
-    rows = [(acc, mature[acc], MULTI_SEP.join(sorted(previous.get(acc, set())))) for acc in mature]
+    rows: list[tuple[str, ...]] = [(acc, mature[acc], MULTI_SEP.join(sorted(previous.get(acc, set())))) for acc in mature]
     rows.sort(key=lambda t: id_number(t[0]))
     return Table(
         "mirbase_mature.tsv.gz",

@@ -81,8 +81,8 @@ class Resolved:
     ``HGNC:`` id, an ``MI``/``MIMAT`` accession, a ``DB`` id, a ``CHEBI:`` id); ``label`` is the
     approved symbol or name in the table; ``matched_via`` says which column matched: "symbol",
     "alias", "previous_symbol", "name", "previous_name" (an older miRBase name of the same
-    accession), "normalized_name" (cell lines: equal after dropping case, spaces and ASCII
-    punctuation) or "identifier" (a DrugBank id given to :meth:`IdentifierTables.drug`).
+    accession), "normalized_name" (cell lines looked up with ``loose=True``: equal after dropping
+    case, spaces and ASCII punctuation) or "identifier" (a DrugBank id given to :meth:`IdentifierTables.drug`).
     """
 
     namespace: str
@@ -178,19 +178,10 @@ class _NameIndex:
     """Names of one table in tiers (e.g. label, then synonyms), each looked up exactly then case-insensitively.
 
     ``tiers`` is a list of ``(matched_via, names, rows)`` with ``names[k]`` found in row ``rows[k]``.
-    With ``normalized`` set, a last tier matches the first tier's names after dropping case,
-    spaces and ASCII punctuation; that index is built on first use only.
     """
 
-    def __init__(self, tiers: list[tuple[str, list[str], list[int]]], normalized: bool = False) -> None:
+    def __init__(self, tiers: list[tuple[str, list[str], list[int]]]) -> None:
         self._tiers = [(via, _Index(names, rows), _Index(_fold_all(names, str.casefold), rows)) for via, names, rows in tiers]
-        self._first = tiers[0]
-        self._want_normalized = normalized
-
-    @functools.cached_property
-    def _normalized(self) -> _Index:
-        _, names, rows = self._first
-        return _Index(_fold_all(names, _normalize), rows)
 
     def candidates(self, name: str) -> tuple[str, tuple[int, ...]]:
         """``(matched_via, rows)`` at the first tier and form (exact, then case-insensitive) that knows ``name``."""
@@ -202,11 +193,6 @@ class _NameIndex:
                 rows = index.get(key)
                 if rows:
                     return via, rows
-        if self._want_normalized:
-            key = _normalize(name)
-            rows = self._normalized.get(key) if key else ()
-            if rows:
-                return "normalized_name", rows
         return "", ()
 
 
@@ -215,12 +201,12 @@ class _TextIndex:
 
     For large tables that are queried rarely (Cellosaurus: ~170k names): nothing is hashed up
     front; each query costs a few C-level ``str.find`` scans of the joined names (~1 ms per MB).
-    Same tiers and results as :class:`_NameIndex`, for a single tier of names (one per row).
+    Same tiers and results as :class:`_NameIndex`, for a single tier of names (one per row), plus
+    an optional loose tier (case, spaces and ASCII punctuation ignored).
     """
 
-    def __init__(self, names: list[str], normalized: bool = False) -> None:
+    def __init__(self, names: list[str]) -> None:
         self._names = names
-        self._want_normalized = normalized
 
     @functools.cached_property
     def _exact(self) -> str:
@@ -246,13 +232,13 @@ class _TextIndex:
             pos = text.find(needle, pos + 1)
         return tuple(hits)
 
-    def candidates(self, name: str) -> tuple[str, tuple[int, ...]]:
-        """``(matched_via, rows)``: exact name, then case-insensitive, then normalized (if enabled)."""
+    def candidates(self, name: str, loose: bool = False) -> tuple[str, tuple[int, ...]]:
+        """``(matched_via, rows)``: exact name, then case-insensitive, then (``loose``) normalized."""
         name = name.strip()
         rows = self._rows(self._exact, name) or self._rows(self._folded, name.casefold())
         if rows:
             return "name", rows
-        if self._want_normalized:
+        if loose:
             rows = self._rows(self._normalized, _normalize(name))
             if rows:
                 return "normalized_name", rows
@@ -352,7 +338,7 @@ class IdentifierTables:
     def _cvcl_index(self) -> _TextIndex | None:
         if self._cvcl is None:
             return None
-        return _TextIndex([r[1] for r in self._cvcl], normalized=True)
+        return _TextIndex([r[1] for r in self._cvcl])
 
     # ----------------------------------------------------------------------------------------
     @classmethod
@@ -482,16 +468,19 @@ class IdentifierTables:
         r = self._cl[rows[0]]
         return Resolved("CL", r[0], r[1], tier)
 
-    def cell_line(self, name: str) -> Resolved | None:
+    def cell_line(self, name: str, loose: bool = False) -> Resolved | None:
         """The Cellosaurus accession (CVCL_...) for a cell-line name; ``None`` if unknown or ambiguous.
 
-        Exact name, then case-insensitive, then equal after dropping case, spaces and ASCII
-        punctuation ("HepG2" vs "Hep-G2"; matched_via "normalized_name"),
-        each only when it picks out a single line. ``None`` if no Cellosaurus table is shipped.
+        Exact recommended name, then case-insensitive, each only when it picks out a single line.
+        The shipped table has no synonyms, so common spellings such as "HepG2" (Cellosaurus:
+        "Hep-G2") do not match. ``loose=True`` adds a last tier: equal after dropping case, spaces
+        and ASCII punctuation (matched_via "normalized_name"). It is off by default because it can
+        pick the wrong line: "LO2" (the literature's spelling of L-02) loosely equals "LO #2".
+        ``None`` if no Cellosaurus table is shipped.
         """
         if self._cvcl is None or self._cvcl_index is None:
             return None
-        tier, rows = self._cvcl_index.candidates(name)
+        tier, rows = self._cvcl_index.candidates(name, loose=loose)
         if len(rows) != 1:
             return None
         r = self._cvcl[rows[0]]
