@@ -1,0 +1,164 @@
+"""``exoresist graph ...``: thin commands over :mod:`exoresist.graph`. No logic of its own lives here."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+
+from exoresist.cli.common import console, err_console, fail_on_errors
+from exoresist.graph import (
+    EXPORTERS,
+    GraphError,
+    MechanismGraph,
+    build_graph,
+    compare,
+    draw,
+    explain,
+    export_graph,
+    routes,
+    save_figure,
+    targets,
+)
+from exoresist.kb import load_kb
+
+app = typer.Typer(help="The signed mechanism graph: explain, routes, targets, compare, export, draw.", no_args_is_help=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class OutFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+ExportFormat = StrEnum("ExportFormat", {name.replace("-", "_"): name for name in EXPORTERS})  # type: ignore[misc]
+
+RecordsOption = Annotated[
+    list[Path] | None, typer.Option("--records", help="YAML files or folders of records (default: the shipped KB).")
+]
+HypOption = Annotated[bool, typer.Option("--include-hypotheses", help="Also compile hypothesis records (excluded by default).")]
+FormatOption = Annotated[OutFormat, typer.Option("--format")]
+
+
+def _graph_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Graph errors (no route, unsupported export) as a clear message and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except GraphError as exc:
+            err_console.print(f"[red]error[/red]: {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _graph(records: list[Path] | None, include_hypotheses: bool) -> MechanismGraph:
+    return build_graph(load_kb(records), include_hypotheses=include_hypotheses)
+
+
+def _emit(result: Any, fmt: OutFormat) -> None:
+    if fmt is OutFormat.json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(result.text())
+
+
+@app.command("explain")
+@fail_on_errors
+@_graph_errors
+def explain_cmd(
+    cargo: Annotated[str, typer.Option(help="Cargo name or alias, e.g. circCCAR1.")],
+    therapy: Annotated[str, typer.Option(help="Drug, alias or class (anti-PD-1 covers nivolumab).")],
+    fmt: FormatOption = OutFormat.text,
+    records: RecordsOption = None,
+    include_hypotheses: HypOption = False,
+) -> None:
+    """Every route from a cargo (or its donor cell) to a therapy: net sign, steps, records, weakest evidence."""
+    _emit(explain(_graph(records, include_hypotheses), cargo=cargo, therapy=therapy), fmt)
+
+
+@app.command("routes")
+@fail_on_errors
+@_graph_errors
+def routes_cmd(
+    therapy: Annotated[str, typer.Option(help="Drug, alias or class.")],
+    fmt: FormatOption = OutFormat.text,
+    records: RecordsOption = None,
+    include_hypotheses: HypOption = False,
+) -> None:
+    """All cargos and mechanisms that confer resistance to a therapy, by phenotype and by donor cell."""
+    _emit(routes(_graph(records, include_hypotheses), therapy=therapy), fmt)
+
+
+@app.command("targets")
+@fail_on_errors
+@_graph_errors
+def targets_cmd(
+    therapy: Annotated[str, typer.Option(help="Drug, alias or class.")],
+    top: Annotated[int | None, typer.Option(min=1, help="Show only the best K nodes and interventions.")] = None,
+    fmt: FormatOption = OutFormat.text,
+    records: RecordsOption = None,
+    include_hypotheses: HypOption = False,
+) -> None:
+    """Nodes and interventions ranked by the share of resistance routes they cut, with the minimum vertex cut."""
+    _emit(targets(_graph(records, include_hypotheses), therapy=therapy, top=top), fmt)
+
+
+@app.command("compare")
+@fail_on_errors
+@_graph_errors
+def compare_cmd(
+    therapy: Annotated[list[str], typer.Option(help="Give it twice or more: --therapy sorafenib --therapy lenvatinib.")],
+    fmt: FormatOption = OutFormat.text,
+    records: RecordsOption = None,
+    include_hypotheses: HypOption = False,
+) -> None:
+    """Mechanisms, cargos and phenotypes shared by the therapies, and those specific to each."""
+    if len(therapy) < 2:
+        err_console.print("[red]error[/red]: give --therapy at least twice", highlight=False)
+        raise typer.Exit(1)
+    _emit(compare(_graph(records, include_hypotheses), therapies=therapy), fmt)
+
+
+@app.command("export")
+@fail_on_errors
+@_graph_errors
+def export_cmd(
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="Export format.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write (atomically).")],
+    records: RecordsOption = None,
+    include_hypotheses: HypOption = False,
+) -> None:
+    """Write the whole graph as GraphML, Cytoscape JSON, CX2, SBML-qual or DOT."""
+    mg = _graph(records, include_hypotheses)
+    export_graph(mg, str(fmt.value), output)
+    console.print(
+        f"wrote {mg.graph.number_of_nodes()} nodes and {mg.graph.number_of_edges()} edges as {fmt.value} to {output}",
+        highlight=False,
+    )
+
+
+@app.command("draw")
+@fail_on_errors
+@_graph_errors
+def draw_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Figure file: .png, .svg or .pdf.")],
+    therapy: Annotated[str | None, typer.Option(help="Only the routes to this therapy.")] = None,
+    cargo: Annotated[str | None, typer.Option(help="Only the routes from this cargo.")] = None,
+    interventions: Annotated[bool, typer.Option("--interventions", help="Also draw interventions and what they block.")] = False,
+    records: RecordsOption = None,
+    include_hypotheses: HypOption = False,
+) -> None:
+    """A layered figure: donor cells -> cargos -> genes/pathways -> phenotypes -> therapies."""
+    fig = draw(_graph(records, include_hypotheses), therapy=therapy, cargo=cargo, interventions=interventions)
+    save_figure(fig, output)
+    console.print(f"wrote {output}", highlight=False)

@@ -1,0 +1,57 @@
+"""Stage 2: the typed, signed mechanism graph compiled from the knowledge base.
+
+Public API::
+
+    from exoresist.kb import load_kb
+    from exoresist.graph import build_graph, explain, routes, targets, compare, export_graph, draw
+
+    mg = build_graph(load_kb())                          # hypotheses excluded by default
+    explain(mg, cargo="circCCAR1", therapy="anti-PD-1")  # every route, signed, with records
+    routes(mg, therapy="sorafenib")                      # grouped by phenotype and donor cell
+    targets(mg, therapy="sorafenib", top=10)             # what to block, min vertex cut
+    compare(mg, therapies=["sorafenib", "lenvatinib"])
+    export_graph(mg, "cx2", "graph.cx2")                 # graphml, cyjs, cx2, sbml-qual, dot
+    save_figure(draw(mg, therapy="sorafenib"), "sorafenib.png")
+
+See ``docs/graph.md`` for the node and edge model and the sign rules.
+"""
+
+from exoresist.graph._build import NODE_TYPES, MechanismGraph, build_graph
+from exoresist.graph._routes import Comparison, Explanation, Route, RouteSummary, Step, compare, explain, find_routes, routes
+from exoresist.graph._signs import best_grade, path_sign, relation_sign, weakest_grade
+from exoresist.graph._targets import InterventionTarget, NodeTarget, TargetReport, targets
+from exoresist.graph.draw import draw, save_figure
+from exoresist.graph.errors import GraphError, NoRouteError, UnknownFormatError, UnsupportedFeatureError
+from exoresist.graph.export import EXPORTERS, export_graph, render
+
+__all__ = [
+    "EXPORTERS",
+    "NODE_TYPES",
+    "Comparison",
+    "Explanation",
+    "GraphError",
+    "InterventionTarget",
+    "MechanismGraph",
+    "NoRouteError",
+    "NodeTarget",
+    "Route",
+    "RouteSummary",
+    "Step",
+    "TargetReport",
+    "UnknownFormatError",
+    "UnsupportedFeatureError",
+    "best_grade",
+    "build_graph",
+    "compare",
+    "draw",
+    "explain",
+    "export_graph",
+    "find_routes",
+    "path_sign",
+    "relation_sign",
+    "render",
+    "routes",
+    "save_figure",
+    "targets",
+    "weakest_grade",
+]

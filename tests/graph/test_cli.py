@@ -1,0 +1,67 @@
+"""``exoresist graph ...`` on the hand-made and shipped KBs, and on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import networkx as nx
+from typer.testing import CliRunner
+
+from exoresist.cli.main import app
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_explain_json_on_the_shipped_kb() -> None:
+    code, out, _ = run("graph", "explain", "--cargo", "circCCAR1", "--therapy", "anti-PD-1", "--format", "json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["n_routes"] > 0 and d["routes"][0]["anchor_records"] == ["mech:circccar1-pdl1-pd1-cd8"]
+
+
+def test_text_commands(mini_records: Path) -> None:
+    rec = ("--records", str(mini_records))
+    code, out, _ = run("graph", "explain", "--cargo", "circX", "--therapy", "sorafenib", *rec)
+    assert code == 0 and "circX sponges miR-1-3p" in out
+    code, out, _ = run("graph", "routes", "--therapy", "sorafenib", *rec)
+    assert code == 0 and "by phenotype" in out
+    code, out, _ = run("graph", "targets", "--therapy", "sorafenib", "--top", "3", *rec, "--format", "json")
+    assert code == 0 and len(json.loads(out)["nodes"]) == 3
+    code, out, _ = run("graph", "compare", "--therapy", "sorafenib", "--therapy", "anti-PD-1", *rec)
+    assert code == 0 and "mech:mir2-caf" in out
+
+
+def test_unknown_name_exits_1_with_suggestion(mini_records: Path) -> None:
+    code, out, err = run("graph", "explain", "--cargo", "circY", "--therapy", "sorafenib", "--records", str(mini_records))
+    assert code == 1 and "unknown entity 'circY'" in err and "circX" in err and out == ""
+    code, _, err = run("graph", "routes", "--therapy", "sorafenbi", "--records", str(mini_records))
+    assert code == 1 and "did you mean 'sorafenib'" in err
+
+
+def test_no_route_exits_1(mini_records: Path) -> None:
+    code, _, err = run("graph", "explain", "--cargo", "circX", "--therapy", "nivolumab", "--records", str(mini_records))
+    assert code == 1 and "no route" in err
+    code, out, _ = run(
+        "graph", "explain", "--cargo", "circX", "--therapy", "nivolumab", "--records", str(mini_records), "--include-hypotheses"
+    )
+    assert code == 0 and "hyp:circx-pd1" in out
+
+
+def test_export_and_draw(mini_records: Path, tmp_path: Path) -> None:
+    out = tmp_path / "g.graphml"
+    code, msg, _ = run("graph", "export", "--format", "graphml", "-o", str(out), "--records", str(mini_records))
+    assert code == 0 and "20 nodes and 25 edges" in msg
+    assert nx.read_graphml(out, force_multigraph=True).number_of_edges() == 25
+    code, _, _ = run("graph", "export", "--format", "sbml-qual", "-o", str(tmp_path / "g.sbml"), "--records", str(mini_records))
+    assert code == 0
+    png = tmp_path / "f.png"
+    code, _, _ = run("graph", "draw", "--therapy", "sorafenib", "-o", str(png), "--records", str(mini_records))
+    assert code == 0 and png.stat().st_size > 1000
+    code, _, err = run("graph", "draw", "-o", str(tmp_path / "f.gif"), "--records", str(mini_records))
+    assert code == 1 and "unknown format" in err
