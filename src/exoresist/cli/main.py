@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from exoresist import __version__
-from exoresist.cli import kb
+from exoresist.cli import graph, kb
 
 app = typer.Typer(
     name="exoresist",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(kb.app, name="kb")
+app.add_typer(graph.app, name="graph")
 
 
 def _version(value: bool) -> None:
