@@ -32,6 +32,10 @@ CELL_TYPE_LABELS: dict[CellType, str] = {
     CellType.LIVER_CANCER_STEM_CELL: "cancer stem cell",
 }
 
+#: Literature spellings of cell lines -> the recommended Cellosaurus name, used only to look the
+#: line up in the shipped table (checked there, never an identifier).
+CELL_LINE_NAMES: dict[str, str] = {"HepG2": "Hep-G2"}
+
 #: Entity types that should carry an identifier; the others (pathways, processes, vesicle
 #: populations) are abstractions with none.
 IDENTIFIABLE = {
@@ -94,7 +98,13 @@ def resolve(kb: KnowledgeBase, tables: IdentifierTables | None = None) -> tuple[
             add(f"cell:{cell.value}", label, "CL", tables.cell_type(label), "label not in a shipped Cell Ontology table")
     lines = sorted({line for m in kb.mechanisms for e in m.evidence for line in e.cell_lines})
     for line in lines:
-        add(f"line:{line}", line, "Cellosaurus", tables.cell_line(line), "not in a shipped Cellosaurus table")
+        add(
+            f"line:{line}",
+            line,
+            "Cellosaurus",
+            tables.cell_line(CELL_LINE_NAMES.get(line, line)),
+            "not in a shipped Cellosaurus table",
+        )
     return xrefs, missing
 
 
