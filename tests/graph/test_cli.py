@@ -65,3 +65,17 @@ def test_export_and_draw(mini_records: Path, tmp_path: Path) -> None:
     assert code == 0 and png.stat().st_size > 1000
     code, _, err = run("graph", "draw", "-o", str(tmp_path / "f.gif"), "--records", str(mini_records))
     assert code == 1 and "unknown format" in err
+
+
+def test_db_option_reads_a_built_store(mini_records: Path, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'kb.sqlite'}"
+    from exoresist.kb import load_kb
+    from exoresist.kb.store import build_store
+
+    build_store(load_kb([mini_records]), url, xrefs=[], unresolved=[])
+    code, out, _ = run("graph", "explain", "--cargo", "circX", "--therapy", "sorafenib", "--db", url)
+    assert code == 0 and "circX sponges miR-1-3p" in out
+    code, _, err = run("graph", "routes", "--therapy", "sorafenib", "--db", f"sqlite:///{tmp_path / 'missing.sqlite'}")
+    assert code == 1 and "no KB store" in err
+    code, _, err = run("graph", "routes", "--therapy", "sorafenib", "--db", url, "--records", str(mini_records))
+    assert code != 0 and "not both" in err

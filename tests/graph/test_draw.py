@@ -32,3 +32,19 @@ def test_draw_png_and_svg(mini: MechanismGraph, tmp_path: Path) -> None:
     assert "<svg" in svg.read_text()
     with pytest.raises(UnknownFormatError):
         save_figure(draw(mini), tmp_path / "f.bmp")
+
+
+def test_non_exosomal_context_is_marked(full: MechanismGraph) -> None:
+    from exoresist.graph.draw import context_marks
+
+    context, cargos = context_marks(full)
+    assert "mech:autophagy-sorafenib-chloroquine" in context and "mech:caf-il6-il8-stemness-sorafenib" in context
+    names = {full.label(n) for n in cargos}
+    assert {"autophagy", "miR-142-3p", "CD133", "IL-6/IL-8 signalling"} <= names
+    assert "linc-ROR" not in names  # exosomal in Table 1 row 15, though some of its axes are not
+    fig = draw(full, therapy="sorafenib")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.startswith("autophagy (non-exosomal)") for t in texts)
+    assert "non-exosomal" in fig._suptitle.get_text()  # type: ignore[union-attr]
+    legend = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "non-exosomal context" in legend and "claimed only by non-exosomal records" in legend

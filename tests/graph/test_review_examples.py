@@ -43,11 +43,35 @@ def test_linc_vldlr_abcg2_chemotherapy(full: MechanismGraph) -> None:
 def test_mir1247_caf_stemness_sorafenib(full: MechanismGraph) -> None:
     e = explain(full, cargo="miR-1247-3p", therapy="sorafenib")
     assert e.routes and all(r.sign > 0 for r in e.routes)
-    phenos = {full.label(r.phenotype) for r in e.routes}
-    assert {"caf activation", "stemness"} <= phenos
     assert full.graph.has_edge("entity:" + full.kb.entity("miR-1247-3p").id, "cell:fibroblast", "taken_up_by+")
-    first = e.routes[0]
-    assert _labels(full, first.nodes)[1:3] == ["miR-1247-3p", "B4GALT3"]
+    # the full chain comes first: HCC cell -> miR-1247-3p -> (fibroblast) -> CAF -> IL-6/IL-8 -> stemness -> sorafenib
+    chains = [r for r in e.routes if r.is_chain]
+    assert chains and e.routes[0].is_chain
+    assert all(
+        r.segments == (("mech:mir1247-3p-caf-il6-il8-sorafenib",), ("mech:caf-il6-il8-stemness-sorafenib",)) for r in chains
+    )
+    stem = next(r for r in chains if full.label(r.phenotype) == "stemness")
+    labels = _labels(full, stem.nodes)
+    assert labels[:3] == ["hcc cell", "miR-1247-3p", "B4GALT3"]
+    assert labels[-5:] == ["caf activation", "cancer associated fibroblast", "IL-6/IL-8 signalling", "stemness", "sorafenib"]
+    becomes = next(s for s in stem.steps if s.relation == "becomes")
+    assert becomes.precursors == ("fibroblast",) and "turns fibroblast into cancer associated fibroblast" in stem.text()
+    assert stem.cells == ("cell:hcc_cell", "cell:cancer_associated_fibroblast") and stem.grade == "B"
+    assert stem.context_records == ("mech:caf-il6-il8-stemness-sorafenib",)  # IL-6/IL-8 are secreted, not exosomal
+    assert {full.label(r.phenotype) for r in chains} == {"stemness", "emt"}
+    assert "[chain across 2 cells]" in e.text()
+
+
+def test_m2_chains_follow_the_records(full: MechanismGraph) -> None:
+    # miR-4669 polarises macrophages to M2, the donors of miR-27a-3p and miR-21-5p ...
+    edge = full.graph.edges["phenotype:m2_polarisation", "cell:m2_macrophage", "becomes+"]
+    assert edge["records"] == ("mech:mir4669-m2-sorafenib",) and edge["precursors"] == ("macrophage",)
+    for cargo in ("miR-27a-3p", "miR-21-5p"):
+        assert full.graph.has_edge("cell:m2_macrophage", full.entity_node(cargo), "secretes+")
+    # ... but neither M2 record names a therapy, so no chain route ends at one: the sorafenib
+    # route of miR-4669 stays the single-record route its record claims
+    routes_4669 = explain(full, cargo="miR-4669", therapy="sorafenib").routes
+    assert routes_4669 and not any(r.is_chain for r in routes_4669)
 
 
 def test_every_query_answers_for_the_main_therapies(full: MechanismGraph) -> None:

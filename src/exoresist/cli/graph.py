@@ -26,6 +26,7 @@ from exoresist.graph import (
     targets,
 )
 from exoresist.kb import load_kb
+from exoresist.kb.store import read_store
 
 app = typer.Typer(help="The signed mechanism graph: explain, routes, targets, compare, export, draw.", no_args_is_help=True)
 
@@ -42,6 +43,10 @@ ExportFormat = StrEnum("ExportFormat", {name.replace("-", "_"): name for name in
 
 RecordsOption = Annotated[
     list[Path] | None, typer.Option("--records", help="YAML files or folders of records (default: the shipped KB).")
+]
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="SQLAlchemy URL of a store built by 'exoresist kb build' (instead of the YAML records)."),
 ]
 HypOption = Annotated[bool, typer.Option("--include-hypotheses", help="Also compile hypothesis records (excluded by default).")]
 FormatOption = Annotated[OutFormat, typer.Option("--format")]
@@ -61,8 +66,12 @@ def _graph_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _graph(records: list[Path] | None, include_hypotheses: bool) -> MechanismGraph:
-    return build_graph(load_kb(records), include_hypotheses=include_hypotheses)
+def _graph(records: list[Path] | None, include_hypotheses: bool, db: str | None = None) -> MechanismGraph:
+    """The graph of the KB in ``db`` (a built store), else of the YAML ``records`` (default: shipped)."""
+    if db is not None and records:
+        raise typer.BadParameter("give --db or --records, not both")
+    kb = read_store(db).kb if db is not None else load_kb(records)
+    return build_graph(kb, include_hypotheses=include_hypotheses)
 
 
 def _emit(result: Any, fmt: OutFormat) -> None:
@@ -80,10 +89,11 @@ def explain_cmd(
     therapy: Annotated[str, typer.Option(help="Drug, alias or class (anti-PD-1 covers nivolumab).")],
     fmt: FormatOption = OutFormat.text,
     records: RecordsOption = None,
+    db: DbOption = None,
     include_hypotheses: HypOption = False,
 ) -> None:
     """Every route from a cargo (or its donor cell) to a therapy: net sign, steps, records, weakest evidence."""
-    _emit(explain(_graph(records, include_hypotheses), cargo=cargo, therapy=therapy), fmt)
+    _emit(explain(_graph(records, include_hypotheses, db), cargo=cargo, therapy=therapy), fmt)
 
 
 @app.command("routes")
@@ -93,10 +103,11 @@ def routes_cmd(
     therapy: Annotated[str, typer.Option(help="Drug, alias or class.")],
     fmt: FormatOption = OutFormat.text,
     records: RecordsOption = None,
+    db: DbOption = None,
     include_hypotheses: HypOption = False,
 ) -> None:
     """All cargos and mechanisms that confer resistance to a therapy, by phenotype and by donor cell."""
-    _emit(routes(_graph(records, include_hypotheses), therapy=therapy), fmt)
+    _emit(routes(_graph(records, include_hypotheses, db), therapy=therapy), fmt)
 
 
 @app.command("targets")
@@ -107,10 +118,11 @@ def targets_cmd(
     top: Annotated[int | None, typer.Option(min=1, help="Show only the best K nodes and interventions.")] = None,
     fmt: FormatOption = OutFormat.text,
     records: RecordsOption = None,
+    db: DbOption = None,
     include_hypotheses: HypOption = False,
 ) -> None:
     """Nodes and interventions ranked by the share of resistance routes they cut, with the minimum vertex cut."""
-    _emit(targets(_graph(records, include_hypotheses), therapy=therapy, top=top), fmt)
+    _emit(targets(_graph(records, include_hypotheses, db), therapy=therapy, top=top), fmt)
 
 
 @app.command("compare")
@@ -120,13 +132,14 @@ def compare_cmd(
     therapy: Annotated[list[str], typer.Option(help="Give it twice or more: --therapy sorafenib --therapy lenvatinib.")],
     fmt: FormatOption = OutFormat.text,
     records: RecordsOption = None,
+    db: DbOption = None,
     include_hypotheses: HypOption = False,
 ) -> None:
     """Mechanisms, cargos and phenotypes shared by the therapies, and those specific to each."""
     if len(therapy) < 2:
         err_console.print("[red]error[/red]: give --therapy at least twice", highlight=False)
         raise typer.Exit(1)
-    _emit(compare(_graph(records, include_hypotheses), therapies=therapy), fmt)
+    _emit(compare(_graph(records, include_hypotheses, db), therapies=therapy), fmt)
 
 
 @app.command("export")
@@ -136,10 +149,11 @@ def export_cmd(
     fmt: Annotated[ExportFormat, typer.Option("--format", help="Export format.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="File to write (atomically).")],
     records: RecordsOption = None,
+    db: DbOption = None,
     include_hypotheses: HypOption = False,
 ) -> None:
     """Write the whole graph as GraphML, Cytoscape JSON, CX2, SBML-qual or DOT."""
-    mg = _graph(records, include_hypotheses)
+    mg = _graph(records, include_hypotheses, db)
     export_graph(mg, str(fmt.value), output)
     console.print(
         f"wrote {mg.graph.number_of_nodes()} nodes and {mg.graph.number_of_edges()} edges as {fmt.value} to {output}",
@@ -156,9 +170,10 @@ def draw_cmd(
     cargo: Annotated[str | None, typer.Option(help="Only the routes from this cargo.")] = None,
     interventions: Annotated[bool, typer.Option("--interventions", help="Also draw interventions and what they block.")] = False,
     records: RecordsOption = None,
+    db: DbOption = None,
     include_hypotheses: HypOption = False,
 ) -> None:
     """A layered figure: donor cells -> cargos -> genes/pathways -> phenotypes -> therapies."""
-    fig = draw(_graph(records, include_hypotheses), therapy=therapy, cargo=cargo, interventions=interventions)
+    fig = draw(_graph(records, include_hypotheses, db), therapy=therapy, cargo=cargo, interventions=interventions)
     save_figure(fig, output)
     console.print(f"wrote {output}", highlight=False)

@@ -38,6 +38,15 @@ _CLASS_LABELS = {
 }
 RESISTANCE_RELATIONS = frozenset({"promotes_resistance_to", "sensitises_to"})
 
+BECOMES: dict[Phenotype, tuple[CellType, frozenset[CellType]]] = {
+    Phenotype.CAF_ACTIVATION: (CellType.CAF, frozenset({CellType.FIBROBLAST})),
+    Phenotype.M2_POLARISATION: (CellType.M2_MACROPHAGE, frozenset({CellType.MACROPHAGE})),
+}
+"""Phenotypes that turn a recipient cell into a new cell state: phenotype -> (the state, the
+recipient cells it can turn). A record giving the phenotype to one of those recipients is the
+source of a ``becomes`` edge phenotype -> state, which lets a route continue into the records
+whose donor is that state (miR-1247-3p -> fibroblast -> CAF -> IL-6/IL-8 -> stemness)."""
+
 
 # --- node ids ---------------------------------------------------------------------------------
 def cell_node(cell: CellType) -> str:
@@ -189,6 +198,21 @@ class _Builder:
                 rel = direction_relation(eff.direction)
                 self.edge(ph_node, self.therapy(eff.therapy), rel, STRUCTURAL_SIGN[rel], m.id, grade)
 
+    def becomes(self, m: Mechanism, donors: set[CellType]) -> None:
+        """``becomes`` edges from the record's state-changing phenotypes to the new cell state,
+        only where that state is the donor of some compiled record (otherwise it leads nowhere)."""
+        for ph in m.phenotypes:
+            if ph not in BECOMES:
+                continue
+            state, precursors = BECOMES[ph]
+            turned = sorted(c.value for c in m.recipient_cells if c in precursors)
+            if not turned or state not in donors:
+                continue
+            u, v = self.phenotype(ph), self.cell(state)
+            self.edge(u, v, "becomes", STRUCTURAL_SIGN["becomes"], m.id, m.evidence_grade.value)
+            data = self.g.edges[u, v, "becomes+"]
+            data["precursors"] = tuple(sorted({*data.get("precursors", ()), *turned}))
+
     def intervention(self, iv: Intervention, mechanisms: dict[str, Mechanism]) -> None:
         grade = iv.evidence_grade.value
         node = self.node(intervention_node(iv.id), "intervention", iv.name, iv.id, intervention_kind=iv.intervention_kind.value)
@@ -216,6 +240,9 @@ def build_graph(kb: KnowledgeBase, *, include_hypotheses: bool = False) -> Mecha
     included = [m for m in kb.mechanisms if include_hypotheses or m.kind == "mechanism"]
     for m in included:
         b.mechanism(m)
+    donors = {c for m in included for c in m.donor_cells}
+    for m in included:
+        b.becomes(m, donors)
     by_id = {m.id: m for m in included}
     for iv in kb.interventions:
         b.intervention(iv, by_id)

@@ -5,8 +5,13 @@ record (its *anchor*) asserts its first step out of the cargo and every ``leads_
 step: a record must claim that this cargo acts on this therapy, and ``leads_to`` signs are
 relative to the anchor's own axis. Molecular axis steps in between may come from other records
 that share nodes with the anchor (the route is then ``composed``); a route is as strong as its
-weakest edge. Routes never pass through a recipient cell, a class ->
-drug edge or an intervention; therapy names resolve by alias and class via ``kb.therapy_refs``.
+weakest edge. Routes never pass through a recipient cell, a class -> drug edge or an
+intervention; therapy names resolve by alias and class via ``kb.therapy_refs``.
+
+A route may cross cells: a record's phenotype that turns its recipient into a new cell state
+(``caf_activation`` -> ``cancer_associated_fibroblast``, a ``becomes`` edge) can continue into a
+record whose donor is that state. Such a *chain* is a series of *segments*, each anchored in its
+own record by the rule above; the chain's last record names the therapy.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 
 import networkx as nx
 
-from exoresist.graph._build import AXIS_RELATIONS, RESISTANCE_RELATIONS, MechanismGraph, therapy_node
+from exoresist.graph._build import AXIS_RELATIONS, RESISTANCE_RELATIONS, MechanismGraph, cell_node, therapy_node
 from exoresist.graph._signs import path_sign, sign_word, weakest_grade
 from exoresist.graph.errors import NoRouteError
 from exoresist.kb import Mechanism
@@ -27,11 +32,15 @@ EdgeKey = tuple[str, str, str]
 """(source node, target node, edge key)."""
 
 MAX_STEPS = 12
-"""Longest route searched, in edges (the longest curated axis has well under ten steps)."""
+"""Longest segment searched, in edges (the longest curated axis has well under ten steps)."""
+
+MAX_CELLS = 3
+"""Most cell segments in one chain (donor -> state -> state)."""
 
 _WORDS = {
     "secretes": "secretes",
     "taken_up_by": "is taken up by",
+    "becomes": "turns its recipient into",
     "leads_to": "leads to",
     "promotes_resistance_to": "promotes resistance to",
     "sensitises_to": "sensitises to",
@@ -52,11 +61,15 @@ class Step:
     grade: str | None
     source_label: str
     target_label: str
+    precursors: tuple[str, ...] = ()
+    """For a ``becomes`` step: the recipient cells the phenotype turns into the new state."""
 
     def words(self) -> str:
         verb = _WORDS.get(self.relation, self.relation)
         if self.relation == "leads_to" and self.sign < 0:
             verb = "opposes (its loss leads to)"
+        if self.relation == "becomes" and self.precursors:
+            verb = f"turns {'/'.join(p.replace('_', ' ') for p in self.precursors)} into"
         return f"{self.source_label} {verb} {self.target_label}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,6 +82,7 @@ class Step:
             "target_label": self.target_label,
             "records": list(self.records),
             "grade": self.grade,
+            **({"precursors": list(self.precursors)} if self.relation == "becomes" else {}),
         }
 
 
@@ -86,6 +100,19 @@ class Route:
     donor: str | None
     phenotype: str
     therapy: str
+    segments: tuple[tuple[str, ...], ...] = ()
+    """Anchor records of each cell segment, in chain order (one segment unless the route crosses cells)."""
+    context_records: tuple[str, ...] = ()
+    """Anchor records without an exosomal step (``exosomal: false``)."""
+
+    @property
+    def is_chain(self) -> bool:
+        return len(self.segments) > 1
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        """The donor cells along the route, in order (one unless it is a chain)."""
+        return tuple(s.source for s in self.steps if s.relation == "secretes")
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -113,6 +140,9 @@ class Route:
             "phenotype": self.phenotype,
             "therapy": self.therapy,
             "anchor_records": list(self.anchors),
+            "segments": [list(a) for a in self.segments],
+            "cells": list(self.cells),
+            "non_exosomal_records": list(self.context_records),
             "records": list(self.records),
             "composed": self.composed,
             "nodes": list(self.nodes),
@@ -122,8 +152,9 @@ class Route:
 
 
 def _route_graph(mg: MechanismGraph) -> Any:
-    """The edges a route may use after leaving the cargo: axis steps, leads_to and therapy edges
-    out of phenotypes (not recipient cells, class -> drug edges or interventions)."""
+    """The edges a segment may use after leaving the cargo: axis steps, leads_to and therapy
+    edges out of phenotypes (not recipient cells, class -> drug edges, interventions, or the
+    ``becomes`` and ``secretes`` edges that join segments)."""
     g = mg.graph
     keep = [
         (u, v, k)
@@ -137,45 +168,116 @@ def _route_graph(mg: MechanismGraph) -> Any:
 
 def _step(mg: MechanismGraph, u: str, v: str, k: str) -> Step:
     d = mg.graph.edges[u, v, k]
-    return Step(u, v, d["relation"], d["sign"], tuple(d["records"]), d["grade"], mg.label(u), mg.label(v))
+    return Step(
+        u,
+        v,
+        d["relation"],
+        d["sign"],
+        tuple(d["records"]),
+        d["grade"],
+        mg.label(u),
+        mg.label(v),
+        tuple(d.get("precursors", ())),
+    )
 
 
-def find_routes(mg: MechanismGraph, therapy: str, *, cargo: str | None = None, max_steps: int = MAX_STEPS) -> list[Route]:
-    """Every route (resistance and sensitisation) to ``therapy``, optionally from one ``cargo``.
+Chain = tuple[list[EdgeKey], list[set[str]]]
+"""Edges of a partial route and the anchor records of each of its segments."""
+
+
+class _Search:
+    """Segment and chain search over one graph, with the segment paths cached."""
+
+    def __init__(self, mg: MechanismGraph, max_steps: int) -> None:
+        self.mg = mg
+        self.rg = _route_graph(mg)
+        self.max_steps = max_steps
+        self.by_id = {m.id: m for m in mg.mechanisms()}
+        self._paths: dict[tuple[str, str], list[list[EdgeKey]]] = {}
+
+    def cargo_node(self, m: Mechanism) -> str:
+        return f"entity:{self.mg.kb.entity(m.cargo).id}"
+
+    def segments(self, m: Mechanism, target: str) -> list[list[EdgeKey]]:
+        """Paths from ``m``'s cargo to ``target`` that ``m`` anchors."""
+        key = (self.cargo_node(m), target)
+        if key not in self._paths:
+            self._paths[key] = _paths(self.rg, *key, self.max_steps)
+        return [p for p in self._paths[key] if _anchored(self.mg, p, m.id)]
+
+    def prefixes(self, m: Mechanism, cells_left: int) -> list[Chain]:
+        """Ways to reach ``m``'s cargo: from each donor cell directly and, while ``cells_left``,
+        through a chain that turns another record's recipient into that donor."""
+        cargo = self.cargo_node(m)
+        if not m.donor_cells:
+            return [([], [])]
+        out: list[Chain] = []
+        for d in m.donor_cells:
+            secretes = (cell_node(d), cargo, "secretes+")
+            out.append(([secretes], []))
+            if cells_left > 0:
+                out += [([*edges, secretes], anchors) for edges, anchors in self.upstream(cell_node(d), cells_left)]
+        return out
+
+    def upstream(self, cell: str, cells_left: int) -> list[Chain]:
+        """Chains that end with a ``becomes`` edge into ``cell``, each segment anchored in its record."""
+        out: list[Chain] = []
+        g = self.mg.graph
+        for phen, _, key, d in g.in_edges(cell, keys=True, data=True):
+            if d["relation"] != "becomes":
+                continue
+            for rec in d["records"]:
+                m = self.by_id.get(rec)
+                if m is None:
+                    continue
+                for seg in self.segments(m, phen):
+                    for edges, anchors in self.prefixes(m, cells_left - 1):
+                        out.append(([*edges, *seg, (phen, cell, key)], [*anchors, {m.id}]))
+        return out
+
+
+def find_routes(
+    mg: MechanismGraph,
+    therapy: str | None,
+    *,
+    cargo: str | None = None,
+    max_steps: int = MAX_STEPS,
+    max_cells: int = MAX_CELLS,
+) -> list[Route]:
+    """Every route (resistance and sensitisation) to ``therapy`` (to any therapy when ``None``),
+    optionally from one ``cargo``; a chain's cargo is the first one on it.
 
     Names resolve case-insensitively, by alias, and (for therapies) by class; an unknown name
     raises ``UnknownNameError`` with suggestions. Routes are sorted strongest evidence first.
     """
     kb = mg.kb
-    refs = kb.therapy_refs(therapy)
-    want_cargo = kb.entity(cargo).id if cargo is not None else None
-    rg = _route_graph(mg)
-    found: dict[tuple[EdgeKey, ...], tuple[list[EdgeKey], set[str]]] = {}
-    cache: dict[tuple[str, str], list[list[EdgeKey]]] = {}
+    refs = kb.therapy_refs(therapy) if therapy is not None else None
+    want_cargo = mg.entity_node(cargo) if cargo is not None else None
+    search = _Search(mg, max_steps)
+    found: dict[tuple[EdgeKey, ...], list[set[str]]] = {}
     for m in mg.mechanisms():
-        cargo_ent = kb.entity(m.cargo)
-        if want_cargo is not None and cargo_ent.id != want_cargo:
-            continue
-        targets = sorted({therapy_node(e.therapy) for e in m.therapies if e.therapy in refs})
-        cargo_node = f"entity:{cargo_ent.id}"
+        targets = sorted({therapy_node(e.therapy) for e in m.therapies if refs is None or e.therapy in refs})
         for target in targets:
-            if (cargo_node, target) not in cache:
-                cache[cargo_node, target] = _paths(rg, cargo_node, target, max_steps)
-            for path in cache[cargo_node, target]:
-                if not _anchored(mg, path, m.id):
+            segs = search.segments(m, target)
+            if not segs:
+                continue
+            for prefix, anchors in search.prefixes(m, max_cells - 1):
+                first_cargo = prefix[0][1] if prefix else search.cargo_node(m)
+                if want_cargo is not None and first_cargo != want_cargo:
                     continue
-                prefixes: list[list[EdgeKey]] = [[(f"cell:{d.value}", cargo_node, "secretes+")] for d in m.donor_cells] or [[]]
-                for prefix in prefixes:
-                    full = prefix + path
-                    entry = found.setdefault(tuple(full), (full, set()))
-                    entry[1].add(m.id)
-    routes = [_make_route(mg, edges, anchors) for edges, anchors in found.values()]
-    routes.sort(key=lambda r: (r.grade, -r.sign, r.cargo, len(r.steps), r.nodes))
+                for seg in segs:
+                    chain = [*anchors, {m.id}]
+                    entry = found.setdefault(tuple(prefix + seg), [set() for _ in chain])
+                    for have, add in zip(entry, chain, strict=True):
+                        have.update(add)
+    context = {m.id for m in mg.mechanisms() if not m.exosomal}
+    routes = [_make_route(mg, list(edges), segments, context) for edges, segments in found.items()]
+    routes.sort(key=lambda r: (r.grade, -r.sign, r.cargo, -len(r.segments), len(r.steps), r.nodes))
     return routes
 
 
 def _anchored(mg: MechanismGraph, path: list[EdgeKey], record: str) -> bool:
-    """The record claims the route: it asserts the first step out of the cargo and every
+    """The record claims the segment: it asserts the first step out of the cargo and every
     leads_to and therapy step (whose signs are relative to that record's own axis). Only
     molecular axis steps, which hold whatever record states them, may come from other records."""
     edges = mg.graph.edges
@@ -192,8 +294,9 @@ def _paths(rg: Any, source: str, target: str, max_steps: int) -> list[list[EdgeK
     return [list(p) for p in nx.all_simple_edge_paths(sub, source, target, cutoff=max_steps)]
 
 
-def _make_route(mg: MechanismGraph, edges: list[EdgeKey], anchors: set[str]) -> Route:
+def _make_route(mg: MechanismGraph, edges: list[EdgeKey], segments: list[set[str]], context: set[str]) -> Route:
     steps = tuple(_step(mg, *e) for e in edges)
+    anchors = set().union(*segments)
     records = sorted({r for s in steps for r in s.records})
     grades = [s.grade for s in steps if s.grade is not None]
     composed = any(not anchors & set(s.records) for s in steps)
@@ -211,6 +314,8 @@ def _make_route(mg: MechanismGraph, edges: list[EdgeKey], anchors: set[str]) -> 
         donor=donor,
         phenotype=steps[-1].source,
         therapy=steps[-1].target,
+        segments=tuple(tuple(sorted(a)) for a in segments),
+        context_records=tuple(sorted(anchors & context)),
     )
 
 
@@ -233,10 +338,13 @@ class Explanation:
         lines = [f"{len(self.routes)} route(s) from {self.cargo} to {self.therapy} ({', '.join(self.therapy_refs)})"]
         for i, r in enumerate(self.routes, 1):
             others = [x for x in r.records if x not in r.anchors]
+            claimed = " then ".join(", ".join(seg) for seg in r.segments) if r.is_chain else ", ".join(r.anchors)
             lines.append(
                 f"{i}. {r.effect} (net sign {sign_word(r.sign)}), weakest evidence {r.grade}, "
-                f"claimed by {', '.join(r.anchors)}{' [composed]' if r.composed else ''}"
+                f"claimed by {claimed}{' [composed]' if r.composed else ''}"
+                + (f" [chain across {len(r.segments)} cells]" if r.is_chain else "")
                 + (f"; steps also supported by {', '.join(others)}" if others else "")
+                + (f"; non-exosomal context: {', '.join(r.context_records)}" if r.context_records else "")
             )
             lines.append(f"   {r.text()}")
         return "\n".join(lines)

@@ -27,6 +27,7 @@ GRADE_ORDER: tuple[str, ...] = tuple(g.value for g in EvidenceGrade)
 STRUCTURAL_SIGN: dict[str, int] = {
     "secretes": 1,
     "taken_up_by": 1,
+    "becomes": 1,
     "promotes_resistance_to": 1,
     "sensitises_to": -1,
     "blocks": -1,

@@ -5,7 +5,8 @@ a minimum vertex cut between the sources and the therapy, and its betweenness ce
 union of the routes. Two cuts are computed with ``networkx.minimum_node_cut``: a *molecular* cut
 (sources are the cargos; cells, phenotypes and therapies cannot be cut) and a cut *with cells*
 (sources are the donor cells, which can then be cut too, as secretion blockade does).
-An intervention cuts the routes through any node its ``blocks`` edges point at.
+An intervention cuts the routes through any node its ``blocks`` edges point at; a cell counts only
+where it secretes an exosomal cargo for the route.
 """
 
 from __future__ import annotations
@@ -122,12 +123,32 @@ def _cut(routes: Iterable[Route], mg: MechanismGraph, *, with_cells: bool) -> se
         nodes = list(r.nodes)
         if not with_cells and r.donor is not None:
             nodes = nodes[1:]
-        mapped = [_SINK if mg.graph.nodes[n]["node_type"] in _UNCUTTABLE else n for n in nodes]
+        # the route reaches the sink at its last phenotype; a chain's earlier phenotypes (and,
+        # in the molecular cut, its later cells) are passed through but cannot be cut
+        end = len(nodes) - 2
+        keep = [
+            n
+            for i, n in enumerate(nodes[:end])
+            if mg.graph.nodes[n]["node_type"] not in _UNCUTTABLE and (with_cells or mg.graph.nodes[n]["node_type"] != "cell")
+        ]
+        mapped = [*keep, _SINK]
         h.add_edge(_SOURCE, mapped[0])
         for u, v in itertools.pairwise(mapped):
             if u != v:
                 h.add_edge(u, v)
     return set(nx.minimum_node_cut(h, _SOURCE, _SINK))
+
+
+def _blockable(mg: MechanismGraph, route: Route) -> set[str]:
+    """The nodes of ``route`` an intervention can act on: every molecular node, but a cell only
+    where it secretes an exosomal cargo for the route (blocking exosome release from a CAF does
+    not stop the IL-6/IL-8 it secretes)."""
+    cells = {
+        s.source
+        for s in route.steps
+        if s.relation == "secretes" and any(a in s.records and a not in route.context_records for a in route.anchors)
+    }
+    return {n for n in route.nodes if mg.graph.nodes[n]["node_type"] != "cell"} | cells
 
 
 def targets(mg: MechanismGraph, *, therapy: str, top: int | None = None) -> TargetReport:
@@ -171,7 +192,7 @@ def targets(mg: MechanismGraph, *, therapy: str, top: int | None = None) -> Targ
         if data["node_type"] != "intervention":
             continue
         acts_on = tuple(sorted(v for _, v, d in mg.graph.out_edges(iv_node, data=True) if d["relation"] == "blocks"))
-        hit = [r for r in found if set(acts_on) & set(r.nodes)]
+        hit = [r for r in found if set(acts_on) & _blockable(mg, r)]
         if not hit:
             continue
         rec = mg.kb.get(data["record"])

@@ -22,7 +22,7 @@ FORMAT = "sbml-qual"
 
 def _libsbml() -> Any:
     try:
-        import libsbml  # type: ignore[import-untyped]  # python-libsbml ships no type information
+        import libsbml  # untyped: pyproject sets ignore_missing_imports for it
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise GraphError("SBML-qual export needs python-libsbml (pip install python-libsbml)") from exc
     return libsbml
