@@ -20,10 +20,12 @@ install: $(STAMP)
 demo: install
 	$(BIN)/exoresist kb build --db sqlite:///$(OUT)/kb.sqlite
 	$(BIN)/exoresist kb stats --db sqlite:///$(OUT)/kb.sqlite
+	$(BIN)/exoresist simulate --context patient --therapy sorafenib --days 365 --every 91
+	$(BIN)/exoresist simulate --context patient --therapy sorafenib --intervention secretion-blockade --days 365 --every 91
 
 lint: install
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
 
 typecheck: install
 	$(BIN)/mypy
@@ -34,6 +36,7 @@ generated: install
 	$(BIN)/exoresist kb format --check
 	$(BIN)/exoresist kb coverage --check -o docs/coverage.md
 	$(BIN)/exoresist kb schema --check -o src/exoresist/kb/schema/records.schema.json
+	$(BIN)/exoresist model parameters --check -o docs/parameters.md
 
 unit: install
 	$(BIN)/pytest -n 2 -q

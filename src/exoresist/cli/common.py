@@ -33,11 +33,29 @@ def fail_on_errors(func: Callable[P, R]) -> Callable[P, R]:
             for issue in exc.issues:
                 err_console.print(f"  - {issue}", highlight=False, markup=False)
             raise typer.Exit(1) from None
-        except (UnknownNameError, StoreError) as exc:
+        except Exception as exc:
+            if not isinstance(exc, (UnknownNameError, StoreError, *_model_errors())):
+                raise
             err_console.print(f"[red]error[/red]: {exc}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def _model_errors() -> tuple[type[Exception], ...]:
+    """User-facing errors of the model stages (imported late: the KB commands must not need them)."""
+    from exoresist.model.api import ParameterError
+    from exoresist.model.assemble import AssemblyError
+    from exoresist.model.spec import SpecError
+
+    errors: list[type[Exception]] = [ParameterError, AssemblyError, SpecError]
+    try:
+        from exoresist.ode import SimulationInputError
+
+        errors.append(SimulationInputError)
+    except ImportError:  # pragma: no cover - the engine ships with the package
+        pass
+    return tuple(errors)
 
 
 def atomic_write(path: Path, text: str) -> None:

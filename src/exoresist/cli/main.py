@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from exoresist import __version__
-from exoresist.cli import graph, kb
+from exoresist.cli import experiments, graph, kb, model
+from exoresist.cli.common import fail_on_errors
 
 app = typer.Typer(
     name="exoresist",
@@ -15,6 +16,9 @@ app = typer.Typer(
 )
 app.add_typer(kb.app, name="kb")
 app.add_typer(graph.app, name="graph")
+app.add_typer(model.app, name="model")
+app.add_typer(experiments.app, name="experiments")
+app.command("simulate")(fail_on_errors(model.simulate_command))
 
 
 def _version(value: bool) -> None:

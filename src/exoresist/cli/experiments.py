@@ -1,0 +1,99 @@
+"""``exoresist experiments run``: replay the review's experiments and print pass/fail per claim."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from exoresist.cli.common import console, err_console, fail_on_errors
+from exoresist.kb import load_kb
+
+app = typer.Typer(help="In-silico replays of the review's experiments.", no_args_is_help=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+@fail_on_errors
+def run(
+    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    record: Annotated[list[str] | None, typer.Option("--record", help="Only the claims of these record ids; repeatable.")] = None,
+    specificity: Annotated[
+        bool, typer.Option("--specificity/--no-specificity", help="Also run the knockout specificity checks.")
+    ] = True,
+) -> None:
+    """Every experimental claim: record, protocol, expected direction, simulated effect, pass/fail."""
+    from exoresist.experiments import claims, run_claims, specificity_checks
+
+    kb = load_kb()
+    selected = claims(kb)
+    if record:
+        unknown = [r for r in record if r not in kb.by_id]
+        if unknown:
+            kb.get(unknown[0])  # raises UnknownNameError with suggestions
+        selected = [c for c in selected if c.record_id in set(record)]
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("replaying", total=len(selected))
+
+        def step(claim: object) -> None:
+            bar.advance(task)
+
+        outcomes = run_claims(kb, selected, progress=step)
+    checks = specificity_checks(kb) if specificity and not record else []
+    rows: list[dict[str, Any]] = [
+        {
+            "record_id": o.claim.record_id,
+            "protocol": o.claim.protocol,
+            "therapy": o.claim.therapy,
+            "expected": o.claim.expected,
+            "effect": o.effect,
+            "passed": o.passed,
+            "detail": o.detail,
+        }
+        for o in outcomes
+    ]
+    spec_rows: list[dict[str, Any]] = [
+        {"record_id": o.claim.record_id, "passed": o.passed, "detail": o.detail, **o.values} for o in checks
+    ]
+    n_pass = sum(r["passed"] for r in rows)
+    if fmt is Format.json:
+        typer.echo(json.dumps({"claims": rows, "specificity": spec_rows, "passed": n_pass, "total": len(rows)}, indent=2))
+    else:
+        table = Table(title=f"{n_pass} of {len(rows)} claims reproduced", title_justify="left")
+        for col in ("record", "protocol", "therapy", "expected", "effect", "result", "detail"):
+            table.add_column(col, overflow="fold")
+        for r in rows:
+            table.add_row(
+                str(r["record_id"]),
+                str(r["protocol"]),
+                str(r["therapy"] or "-"),
+                str(r["expected"]),
+                f"{r['effect']:+.4g}",
+                "[green]pass[/green]" if r["passed"] else "[red]FAIL[/red]",
+                str(r["detail"]),
+            )
+        console.print(table)
+        if spec_rows:
+            st = Table(title="specificity: knockout changes linked drugs, not others", title_justify="left")
+            for col in ("record", "result", "detail"):
+                st.add_column(col, overflow="fold")
+            for r in spec_rows:
+                st.add_row(str(r["record_id"]), "[green]pass[/green]" if r["passed"] else "[red]FAIL[/red]", str(r["detail"]))
+            console.print(st)
+    if n_pass < len(rows) or not all(r["passed"] for r in spec_rows):
+        raise typer.Exit(1)

@@ -1,0 +1,245 @@
+"""``exoresist model ...`` and ``exoresist simulate``: thin commands over :mod:`exoresist.model`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from exoresist.cli.common import atomic_write, console, fail_on_errors
+from exoresist.kb import load_kb
+from exoresist.model.api import (
+    Scenario,
+    build_model,
+    describe,
+    parameter_table_markdown,
+    parameters_with_overrides,
+    parse_overrides,
+)
+from exoresist.model.spec import ModelSpec
+
+app = typer.Typer(help="The executable model assembled from the KB.", no_args_is_help=True)
+
+
+class ContextChoice(StrEnum):
+    culture = "culture"
+    mouse = "mouse"
+    patient = "patient"
+
+
+class OutFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ShowFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+ContextOpt = Annotated[ContextChoice, typer.Option("--context", help="culture, mouse (nude xenograft) or patient.")]
+TherapyOpt = Annotated[
+    list[str] | None, typer.Option("--therapy", help="Therapy name, alias or regimen (atezolizumab+bevacizumab); repeatable.")
+]
+InterventionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--intervention", help="Intervention id, name or short form (secretion-blockade, anti-pigr); repeatable."),
+]
+KnockoutOpt = Annotated[
+    list[str] | None, typer.Option("--knockout", help="Record id to switch off, or a cargo name (all its records); repeatable.")
+]
+DaysOpt = Annotated[float, typer.Option("--days", min=0.001, help="Simulated days.")]
+HypoOpt = Annotated[bool, typer.Option("--include-hypotheses", help="Let hypothesis records act too.")]
+
+
+def _scenario(
+    context: ContextChoice,
+    therapy: list[str] | None,
+    intervention: list[str] | None,
+    knockout: list[str] | None,
+    days: float,
+    hypotheses: bool,
+) -> Scenario:
+    kb = load_kb()
+    ids: list[str] = []
+    for k in knockout or []:
+        if k in kb.by_id:
+            ids.append(k)
+        else:  # a cargo name: every mechanism record that carries it
+            ent = kb.entity(k)
+            ids += [m.id for m in kb.mechanisms if kb.entity(m.cargo).id == ent.id]
+    return Scenario(
+        context=context.value,
+        therapies=tuple(therapy or ()),
+        interventions=tuple(intervention or ()),
+        knockouts=tuple(ids),
+        days=days,
+        include_hypotheses=hypotheses,
+    )
+
+
+def _spec(scenario: Scenario) -> ModelSpec:
+    return build_model(load_kb(), scenario)
+
+
+@app.command()
+@fail_on_errors
+def show(
+    context: ContextOpt = ContextChoice.patient,
+    therapy: TherapyOpt = None,
+    intervention: InterventionOpt = None,
+    knockout: KnockoutOpt = None,
+    days: DaysOpt = 365.0,
+    include_hypotheses: HypoOpt = False,
+    fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.text,
+) -> None:
+    """Species, processes, parameters and events of a scenario's model, each with its records."""
+    spec = _spec(_scenario(context, therapy, intervention, knockout, days, include_hypotheses))
+    data = describe(spec)
+    if fmt is ShowFormat.json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    console.print(f"[bold]{spec.name}[/bold] v{spec.version}  hash {data['spec_hash'][:12]}")
+    console.print(
+        f"{len(spec.species)} species, {len(spec.reactions)} processes, {len(spec.assignments)} derived quantities, "
+        f"{len(spec.parameters)} parameters, {len(spec.events)} events"
+    )
+    for title, rows, cols in (
+        ("species", data["species"], ("name", "unit", "description", "records")),
+        ("processes", data["processes"], ("name", "description", "records")),
+    ):
+        table = Table(title=title, title_justify="left")
+        for c in cols:
+            table.add_column(c, overflow="fold")
+        for row in rows:
+            table.add_row(*(", ".join(row[c]) if isinstance(row[c], list) else str(row[c]) for c in cols))
+        console.print(table)
+    for note in spec.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+@app.command("export-sbml")
+@fail_on_errors
+def export_sbml(
+    output: Annotated[Path, typer.Option("-o", "--output", help="SBML file to write.")],
+    context: ContextOpt = ContextChoice.patient,
+    therapy: TherapyOpt = None,
+    intervention: InterventionOpt = None,
+    knockout: KnockoutOpt = None,
+    days: DaysOpt = 365.0,
+    include_hypotheses: HypoOpt = False,
+    param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE override; repeatable.")] = None,
+) -> None:
+    """SBML Level 3 core of a scenario's model, with units and dosing as events."""
+    from exoresist.model.sbml import write_sbml
+
+    spec = _spec(_scenario(context, therapy, intervention, knockout, days, include_hypotheses))
+    values = parameters_with_overrides(spec, parse_overrides(param or []))[0]
+    write_sbml(spec, output, dict(zip(spec.parameter_names, values.tolist(), strict=True)))
+    console.print(
+        f"wrote {output} ({len(spec.species)} species, {len(spec.reactions)} reactions, {len(spec.events)} events)",
+        highlight=False,
+    )
+
+
+@app.command()
+@fail_on_errors
+def parameters(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (docs/parameters.md).")] = None,
+    check: Annotated[bool, typer.Option(help="Exit non-zero if OUTPUT is out of date.")] = False,
+) -> None:
+    """The parameter table (unit, default, prior, source), as Markdown."""
+    text = parameter_table_markdown()
+    if output is None:
+        typer.echo(text, nl=False)
+    elif check:
+        if not output.exists() or output.read_text(encoding="utf-8") != text:
+            console.print(f"[red]{output} is out of date[/red]: run 'exoresist model parameters -o {output}'", highlight=False)
+            raise typer.Exit(1)
+        console.print(f"{output} is up to date", highlight=False)
+    else:
+        atomic_write(output, text)
+        console.print(f"wrote {output}", highlight=False)
+
+
+SUMMARY = ("tumour_Mcells", "S", "R_total", "C", "tumour_volume_mm3", "tumour_diameter_mm")
+HEADERS = {
+    "day": "day",
+    "tumour_Mcells": "tumour Mcells",
+    "S": "sensitive",
+    "R_total": "resistant",
+    "C": "stem-like",
+    "tumour_volume_mm3": "volume mm3",
+    "tumour_diameter_mm": "diam. mm",
+}
+
+
+def simulate_command(
+    context: ContextOpt = ContextChoice.patient,
+    therapy: TherapyOpt = None,
+    intervention: InterventionOpt = None,
+    knockout: KnockoutOpt = None,
+    days: DaysOpt = 365.0,
+    include_hypotheses: HypoOpt = False,
+    param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE override; repeatable.")] = None,
+    every: Annotated[float, typer.Option("--every", min=0.001, help="Days between printed time points.")] = 7.0,
+    fmt: Annotated[OutFormat, typer.Option("--format")] = OutFormat.table,
+) -> None:
+    """Simulate one scenario and print tumour cells by state, volume, diameter and drug exposure."""
+    from exoresist.ode import simulate
+
+    if days / every > 20000:
+        raise typer.BadParameter("too many time points: raise --every")
+    spec = _spec(_scenario(context, therapy, intervention, knockout, days, include_hypotheses))
+    params = parameters_with_overrides(spec, parse_overrides(param or []))
+    times = np.arange(0.0, days + 1e-9, every)
+    if times[-1] < days:
+        times = np.append(times, days)
+    result = simulate(spec, params, t_end_day=days, t_eval_day=times)
+    if not bool(result.ok[0]):
+        console.print(f"[red]error[/red]: integration failed: {result.messages[0]}")
+        raise typer.Exit(1)
+    rows = _summary_rows(result, spec)
+    if fmt is OutFormat.json:
+        typer.echo(
+            json.dumps({"model": spec.name, "version": spec.version, "spec_hash": result.spec_hash, "rows": rows}, indent=2)
+        )
+    elif fmt is OutFormat.csv:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        typer.echo(buf.getvalue(), nl=False)
+    else:
+        table = Table(
+            title=f"{spec.name}: {', '.join([*(therapy or ['untreated']), *(intervention or [])])}", title_justify="left"
+        )
+        for col in rows[0]:
+            table.add_column(HEADERS.get(col, col.replace("conc_", "") + " mg/L"), justify="right", no_wrap=True)
+        for row in rows:
+            table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()))
+        console.print(table)
+
+
+def _summary_rows(result: Any, spec: ModelSpec) -> list[dict[str, float]]:
+    derived = list(result.derived_names)
+    species = list(result.species_names)
+    drug_cols = [a.name for a in spec.assignments if a.name.startswith("conc_")]
+    rows = []
+    for k, t in enumerate(result.times_day):
+        row: dict[str, float] = {"day": float(t)}
+        for col in (*SUMMARY, *drug_cols):
+            if col in species:
+                row[col] = float(result.states[0, k, species.index(col)])
+            elif col in derived:
+                row[col] = float(result.derived[0, k, derived.index(col)])
+        rows.append(row)
+    return rows

@@ -1,0 +1,257 @@
+"""The batched Rodas4 simulator against closed forms, scipy's Radau, and its own invariants."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import solve_ivp
+
+from exoresist.model.spec import Assignment, Event, ModelSpec, Reaction, Species
+from exoresist.ode import SimulationInputError, compile_spec, simulate
+from exoresist.ode._rosenbrock import rodas4_step
+from tests.ode.specs import decay_spec, exosome_pool_spec, logistic_spec, par, pk_spec, quadratic_blowup_spec
+
+
+def rel_err(a: np.ndarray, b: np.ndarray, floor: float = 0.0) -> float:
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), floor)))
+
+
+def test_exponential_decay_matches_closed_form() -> None:
+    spec = decay_spec()
+    rng = np.random.default_rng(0)
+    params = np.column_stack([rng.uniform(1, 5, 20), rng.uniform(0.1, 2.0, 20)])
+    res = simulate(spec, params, t_end_day=10.0, rtol=1e-8, atol=1e-14)
+    exact = params[:, [0]] * np.exp(-params[:, [1]] * res.times_day[None, :])
+    assert res.ok.all()
+    assert rel_err(res.species("A"), exact) < 1e-6
+
+
+def test_logistic_growth_matches_closed_form() -> None:
+    spec = logistic_spec()
+    rng = np.random.default_rng(1)
+    n = 30
+    params = np.column_stack([rng.uniform(1e5, 1e7, n), rng.uniform(0.02, 0.2, n), rng.uniform(1e8, 1e10, n)])
+    res = simulate(spec, params, t_end_day=365.0, rtol=1e-8, atol=1e-6)
+    n0, r, k = (params[:, [i]] for i in range(3))
+    t = res.times_day[None, :]
+    exact = k / (1 + (k / n0 - 1) * np.exp(-r * t))
+    assert res.ok.all()
+    assert rel_err(res.species("N"), exact) < 1e-6
+    assert rel_err(res.derived_value("S"), exact / k) < 1e-6
+
+
+def test_time_dependent_rate_matches_closed_form() -> None:
+    """``A' = a exp(-b t)``: exercises the explicit df/dt term of the Rosenbrock stages."""
+    spec = ModelSpec(
+        name="infusion",
+        version="1",
+        context="test",
+        species=(Species("A", "0", "mg", "amount"),),
+        parameters=(par("a", 3.0), par("b", 2.0)),
+        assignments=(Assignment("rate", "a * exp(-b * t)", "mg/day", "decaying infusion"),),
+        reactions=(Reaction("infusion", "rate", (), (("A", 1.0),), "input"),),
+    )
+    res = simulate(spec, t_end_day=5.0, t_eval_day=np.linspace(0, 5, 41), rtol=1e-8, atol=1e-12)
+    exact = 3.0 / 2.0 * (1 - np.exp(-2.0 * res.times_day))
+    assert np.max(np.abs(res.species("A")[0] - exact)) < 1e-6 * 1.5
+    assert compile_spec(spec).dfdt is not None
+
+
+def test_rodas4_local_error_is_fifth_order() -> None:
+    """Local error of an order-4 method scales as h^5 (a wrong coefficient breaks this)."""
+    spec = logistic_spec()
+    model = compile_spec(spec)
+    p = spec.defaults()[:, None]
+    y = np.array([[3e8]])
+    f0 = model.rhs(0.0, y, p)
+    jac = model.jac(0.0, y, p)
+    n0, r, k = 3e8, 0.05, 1e9
+
+    def local_error(h: float) -> float:
+        y1, _ = rodas4_step(model, 0.0, h, y, p, f0, jac, None)
+        exact = k / (1 + (k / n0 - 1) * np.exp(-r * h))
+        return abs(float(y1[0, 0]) - exact)
+
+    e1, e2 = local_error(8.0), local_error(4.0)
+    order = np.log2(e1 / e2)
+    assert 4.5 < order < 5.6
+
+
+def pk_reference(spec: ModelSpec, t_eval: np.ndarray, t_end: float) -> np.ndarray:
+    """scipy Radau (rtol 1e-10) piecewise between doses; output after the dose at a dose time."""
+    p = dict(zip(spec.parameter_names, spec.defaults(), strict=True))
+    k10, k12, k21, dose = p["k10_per_day"], p["k12_per_day"], p["k21_per_day"], p["dose_mg"]
+    m = np.array([[-(k10 + k12), k21], [k12, -k21]])
+    doses = sorted(e.time_day for e in spec.events)
+    bounds = [0.0, *[d for d in doses if d > 0], t_end]
+    y = np.zeros(2)
+    out = np.full((t_eval.size, 2), np.nan)
+    for a, b in itertools.pairwise(bounds):
+        if a in doses:
+            y = y + np.array([dose, 0.0])
+        inside = (t_eval >= a) & ((t_eval < b) | ((b == t_end) & (t_eval <= b)))
+        sol = solve_ivp(
+            lambda _t, u: m @ u, (a, b), y, method="Radau", rtol=1e-10, atol=1e-14, t_eval=t_eval[inside], jac=lambda _t, _u: m
+        )
+        out[inside] = sol.y.T
+        y = solve_ivp(lambda _t, u: m @ u, (a, b), y, method="Radau", rtol=1e-10, atol=1e-14, jac=lambda _t, _u: m).y[:, -1]
+    return out
+
+
+def test_stiff_pk_with_boluses_matches_radau() -> None:
+    spec = pk_spec(period_day=21.0, n_doses=5)
+    t_eval = np.arange(0.0, 105.25, 0.5)
+    res = simulate(spec, t_end_day=105.0, t_eval_day=t_eval, rtol=1e-8, atol=1e-12)
+    ref = pk_reference(spec, t_eval, 105.0)
+    assert res.ok.all()
+    got = res.states[0]
+    # relative error with an absolute floor of 1e-6 mg for the central amount between doses
+    assert rel_err(got, ref, floor=1e-6) < 1e-5
+    # the dose is visible at the dose time itself
+    assert got[t_eval.tolist().index(21.0), 0] > 199.0
+
+
+def test_batch_equals_each_set_alone() -> None:
+    """200 sets in one batch (one shared step size) agree with each set integrated alone."""
+    spec = exosome_pool_spec()
+    rng = np.random.default_rng(2)
+    params = spec.defaults()[None, :] * np.exp(rng.uniform(-0.7, 0.7, (200, len(spec.parameters))))
+    kw = {"t_end_day": 10.0, "rtol": 1e-8, "atol": 1e-10}
+    batch = simulate(spec, params, **kw)
+    singles = np.stack([simulate(spec, params[i], **kw).states[0] for i in range(200)])
+    assert batch.ok.all()
+    assert rel_err(batch.states, singles, floor=1e-6) < 1e-6
+
+
+def test_blowing_up_set_is_reported_and_others_are_fine() -> None:
+    spec = quadratic_blowup_spec()
+    params = np.array([[1.0, 1e-3], [1.0, 0.5], [2.0, 1e-3]])  # set 1 blows up at t = 2 day
+    res = simulate(spec, params, t_end_day=10.0, rtol=1e-8, atol=1e-10)
+    assert res.ok.tolist() == [True, False, True]
+    assert res.messages[1] != "" and res.messages[0] == res.messages[2] == ""
+    assert np.all(np.isfinite(res.states[[0, 2]]))
+    n0, q = params[[0, 2], 0:1], params[[0, 2], 1:2]
+    exact = n0 / (1 - q * n0 * res.times_day[None, :])
+    assert rel_err(res.states[[0, 2], :, 0], exact) < 1e-6
+    # the failed set is exact up to its failure, NaN only afterwards
+    assert np.isfinite(res.states[1, 1, 0]) and np.isnan(res.states[1, -1, 0])
+
+
+def test_non_finite_parameters_fail_only_that_set() -> None:
+    spec = decay_spec()
+    res = simulate(spec, [[1.0, 0.5], [np.nan, 0.5]], t_end_day=3.0)
+    assert res.ok.tolist() == [True, False]
+    assert "initial" in res.messages[1]
+
+
+def fast_decay_spec() -> ModelSpec:
+    return ModelSpec(
+        name="fast",
+        version="1",
+        context="test",
+        species=(
+            Species("D", "0", "mg", "drug"),
+            Species("X", "1", "mg", "metabolite"),
+            Species("on", "1", "1", "switch", kind="discrete"),
+        ),
+        parameters=(par("k_per_day", 100.0), par("m_per_day", 300.0), par("dose", 10.0)),
+        assignments=(),
+        reactions=(
+            Reaction("elim", "k_per_day * D", (("D", 1.0),), (("X", 1.0),), "to metabolite"),
+            Reaction("clear", "m_per_day * X", (("X", 1.0),), (), "clearance"),
+            Reaction("infuse", "on * 0.1", (), (("D", 1.0),), "infusion while on"),
+        ),
+        events=(
+            Event("d0", 1.0, (("D", "D + dose"),)),
+            Event("off", 2.0, (("on", "0"),)),
+            Event("d1", 3.0, (("D", "D + dose"),)),
+        ),
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    k=st.floats(1.0, 1e4),
+    m=st.floats(1.0, 1e4),
+    dose=st.floats(0.0, 1e3),
+    rtol=st.sampled_from([1e-3, 1e-6]),
+)
+def test_non_negative(k: float, m: float, dose: float, rtol: float) -> None:
+    res = simulate(fast_decay_spec(), [[k, m, dose]], t_end_day=6.0, t_eval_day=np.linspace(0, 6, 61), rtol=rtol, atol=1e-9)
+    assert res.ok.all()
+    assert np.all(res.states >= 0.0)
+
+
+def test_discrete_species_changes_only_at_events() -> None:
+    res = simulate(fast_decay_spec(), t_end_day=4.0, t_eval_day=[0.0, 1.5, 2.0, 2.5, 4.0])
+    assert res.species("on")[0].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_mass_balance_of_exosome_pool() -> None:
+    spec = exosome_pool_spec()
+    rng = np.random.default_rng(3)
+    params = spec.defaults()[None, :] * np.exp(rng.uniform(-1, 1, (50, len(spec.parameters))))
+    res = simulate(spec, params, t_end_day=30.0, rtol=1e-8, atol=1e-10)
+    assert res.ok.all()
+    e0 = params[:, [spec.parameter_names.index("E0")]]
+    balance = res.species("E") + res.species("decayed") + res.species("taken_up") - res.species("secreted")
+    scale = np.maximum(res.species("secreted"), 1.0)
+    assert np.max(np.abs(balance - e0) / scale) < 1e-8
+
+
+def test_events_at_the_same_time_apply_in_order_on_previous_values() -> None:
+    events = (
+        Event("double", 1.0, (("N", "2 * N"),)),
+        Event("add_capacity_fraction", 1.0, (("N", "N + S * K"),)),  # sees N already doubled
+    )
+    spec = logistic_spec(events)
+    res = simulate(spec, t_end_day=1.0, t_eval_day=[0.0, 1.0], rtol=1e-10, atol=1e-8)
+    n0, r, k = 1e6, 0.05, 1e9
+    n1 = k / (1 + (k / n0 - 1) * np.exp(-r))
+    assert res.species("N")[0, 1] == pytest.approx(4 * n1, rel=1e-8)
+
+
+def test_event_at_time_zero_shows_in_first_output() -> None:
+    res = simulate(pk_spec(n_doses=1), t_end_day=1.0)
+    assert res.species("C")[0, 0] == pytest.approx(200.0)
+
+
+def test_to_dataframe_shape_and_reproducibility() -> None:
+    spec = logistic_spec()
+    params = spec.defaults()[None, :] * np.array([[1.0, 1.0, 1.0], [2.0, 0.5, 1.5]])
+    a = simulate(spec, params, t_end_day=5.0, seed=7)
+    b = simulate(spec, params, t_end_day=5.0, seed=7)
+    df = a.to_dataframe()
+    assert df.shape == (2 * 6 * 2, 5)
+    assert list(df.columns) == ["set", "time_day", "variable", "kind", "value"]
+    row = df[(df["set"] == 1) & (df["time_day"] == 3.0) & (df["variable"] == "N")]
+    assert float(row["value"].iloc[0]) == a.species("N")[1, 3]
+    np.testing.assert_array_equal(a.states, b.states)
+    np.testing.assert_array_equal(a.derived, b.derived)
+    assert (a.seed, a.spec_hash, a.model_name) == (7, spec.content_hash(), "logistic")
+    assert a.params.shape == (2, 3) and a.param_names == tuple(spec.parameter_names)
+
+
+def test_bad_inputs_are_rejected() -> None:
+    spec = decay_spec()
+    with pytest.raises(SimulationInputError):
+        simulate(spec, np.ones((2, 3)), t_end_day=1.0)
+    with pytest.raises(SimulationInputError):
+        simulate(spec, t_end_day=1.0, t_eval_day=[0.0, 2.0])
+    with pytest.raises(SimulationInputError):
+        simulate(spec, t_end_day=1.0, initial_overrides={"B": 1.0})
+
+
+def test_initial_overrides() -> None:
+    res = simulate(decay_spec(), [[3.0, 1.0], [3.0, 1.0]], t_end_day=1.0, initial_overrides={"A": [1.0, 2.0]})
+    np.testing.assert_allclose(res.species("A")[:, 0], [1.0, 2.0])
+    np.testing.assert_allclose(res.species("A")[:, 1], [np.exp(-1), 2 * np.exp(-1)], rtol=1e-5)
+
+
+def test_progress_bar_runs() -> None:
+    res = simulate(decay_spec(), t_end_day=2.0, progress=True)
+    assert res.ok.all()
