@@ -168,7 +168,7 @@ def integrate_to(
 
     A step is accepted when, for every active set, the weighted RMS norm of the error estimate
     (weights ``atol + rtol * max(|y|, |y_new|)``) is at most 1, no value is non-finite, and no
-    dynamic species falls below ``-atol``. Dynamic species in ``(-atol, 0)`` after an accepted step
+    dynamic species falls below minus its weight. Dynamic species in ``(-weight, 0)`` after an accepted step
     are set to 0. A set whose state or derivative is non-finite at an accepted point, or that keeps
     a step rejected down to the minimum step size, is dropped with a message.
     """
@@ -206,7 +206,9 @@ def integrate_to(
                 scale = atol + rtol * np.maximum(np.abs(state.y), np.abs(y_new))
                 norm = _rms(err / scale)
             finite = np.all(np.isfinite(y_new), axis=0) & np.isfinite(norm)
-            negative = np.any(y_new[dynamic] < -atol, axis=0) if np.any(dynamic) else np.zeros_like(finite)
+            # a value below zero by less than the error-test scale is zero within tolerance: it is
+            # clipped after the step; only a real undershoot rejects the step
+            negative = np.any(y_new[dynamic] < -scale[dynamic], axis=0) if np.any(dynamic) else np.zeros_like(finite)
             norm = np.where(finite, norm, np.inf)
             norm = np.where(negative, np.maximum(norm, 2.0), norm)
             worst = float(np.max(norm))
@@ -223,7 +225,9 @@ def integrate_to(
             if h <= h_min:
                 failing = norm > 1.0
                 reasons = np.where(
-                    ~finite[failing], "non-finite values", np.where(negative[failing], "a species below -atol", "error test")
+                    ~finite[failing],
+                    "non-finite values",
+                    np.where(negative[failing], "a species below zero beyond tolerance", "error test"),
                 )
                 # one message per failure kind keeps the reason specific
                 for kind in np.unique(reasons):

@@ -94,7 +94,7 @@ def simulate(
             whole day from 0 to ``t_end_day`` (and ``t_end_day`` itself).
         rtol, atol: relative and absolute tolerances of the local error test (per species, in the
             species' unit). ``atol`` is also the non-negativity slack: a step that takes a dynamic
-            species below ``-atol`` is rejected and retried smaller; values in ``(-atol, 0)`` are
+            species below minus its error weight (``atol + rtol|y|``) is rejected and retried smaller; values just below 0 are
             set to 0.
         seed: recorded in the result (the ODE model has no randomness; samplers upstream do).
         progress: draw a rich progress bar over simulated time.
