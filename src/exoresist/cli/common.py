@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -14,7 +15,8 @@ from rich.console import Console
 from exoresist.kb.errors import KBValidationError, UnknownNameError
 from exoresist.kb.store import StoreError
 
-console = Console(soft_wrap=True)
+# piped or captured output (CI logs, `make demo`) has no terminal width: give tables room
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")
