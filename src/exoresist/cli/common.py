@@ -69,3 +69,18 @@ def atomic_write(path: Path, text: str) -> None:
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_or_check(text: str, output: Path | None, check: bool, how: str) -> None:
+    """Print ``text``, or write it to ``output`` atomically, or with ``check`` exit 1 if ``output``
+    differs from it (generated files must match what the code generates)."""
+    if output is None:
+        typer.echo(text, nl=False)
+    elif check:
+        if not output.exists() or output.read_text(encoding="utf-8") != text:
+            console.print(f"[red]{output} is out of date[/red]: regenerate it with '{how} {output}'", highlight=False)
+            raise typer.Exit(1)
+        console.print(f"{output} is up to date", highlight=False)
+    else:
+        atomic_write(output, text)
+        console.print(f"wrote {output}", highlight=False)

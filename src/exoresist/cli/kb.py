@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from exoresist.cli.common import atomic_write, console, fail_on_errors
+from exoresist.cli.common import atomic_write, console, fail_on_errors, write_or_check
 from exoresist.kb import KnowledgeBase, load_kb
 from exoresist.kb.base import EXPORT_COLUMNS, flat_row, record_row
 from exoresist.kb.errors import KBValidationError
@@ -213,7 +213,7 @@ def coverage(
 ) -> None:
     """The map from each section of the review to its record ids (docs/coverage.md)."""
     text = coverage_markdown(load_kb())
-    _write_or_check(text, output, check, "exoresist kb coverage -o")
+    write_or_check(text, output, check, "exoresist kb coverage -o")
 
 
 @app.command()
@@ -223,7 +223,7 @@ def schema(
     check: Annotated[bool, typer.Option(help="Exit non-zero if OUTPUT differs from the models' schema.")] = False,
 ) -> None:
     """The JSON schema of the curated records, generated from the pydantic models."""
-    _write_or_check(json_schema_text(), output, check, "exoresist kb schema -o")
+    write_or_check(json_schema_text(), output, check, "exoresist kb schema -o")
 
 
 @app.command("format")
@@ -243,19 +243,6 @@ def format_cmd(
     if check and changed:
         raise typer.Exit(1)
     console.print(f"{len(files) - len(changed)} file(s) already canonical", highlight=False)
-
-
-def _write_or_check(text: str, output: Path | None, check: bool, how: str) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-    elif check:
-        if not output.exists() or output.read_text(encoding="utf-8") != text:
-            console.print(f"[red]{output} is out of date[/red]: regenerate it with '{how} {output}'", highlight=False)
-            raise typer.Exit(1)
-        console.print(f"{output} is up to date", highlight=False)
-    else:
-        atomic_write(output, text)
-        console.print(f"wrote {output}", highlight=False)
 
 
 def _delimited(rows: list[dict[str, Any]], delimiter: str) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from exoresist.cli.common import atomic_write, console, fail_on_errors
+from exoresist.cli.common import console, fail_on_errors, write_or_check
 from exoresist.kb import load_kb
 from exoresist.model.api import (
     Scenario,
@@ -157,17 +157,7 @@ def parameters(
     check: Annotated[bool, typer.Option(help="Exit non-zero if OUTPUT is out of date.")] = False,
 ) -> None:
     """The parameter table (unit, default, prior, source), as Markdown."""
-    text = parameter_table_markdown()
-    if output is None:
-        typer.echo(text, nl=False)
-    elif check:
-        if not output.exists() or output.read_text(encoding="utf-8") != text:
-            console.print(f"[red]{output} is out of date[/red]: run 'exoresist model parameters -o {output}'", highlight=False)
-            raise typer.Exit(1)
-        console.print(f"{output} is up to date", highlight=False)
-    else:
-        atomic_write(output, text)
-        console.print(f"wrote {output}", highlight=False)
+    write_or_check(parameter_table_markdown(), output, check, "exoresist model parameters -o")
 
 
 SUMMARY = ("tumour_Mcells", "S", "R_total", "C", "tumour_volume_mm3", "tumour_diameter_mm")
