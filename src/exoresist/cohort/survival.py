@@ -1,0 +1,150 @@
+"""Thin, typed wrappers over lifelines for the statistics of a virtual trial.
+
+Durations are in whatever unit the caller uses (days in exoresist); ``events`` is 1 for an
+observed event (progression or death) and 0 for censoring; ``group`` is the binary arm
+indicator (1 = experimental arm, 0 = control).
+
+>>> proportion_ci(3, 10).estimate
+0.3
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+from typing import Literal, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines.statistics import logrank_test
+from lifelines.utils import median_survival_times
+from scipy import stats
+
+__all__ = ["HazardRatio", "KmMedian", "ProportionCI", "cox_hazard_ratio", "km_median", "logrank_p", "proportion_ci"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class KmMedian(NamedTuple):
+    """Kaplan–Meier median and its confidence interval; ``inf`` where the curve never falls to 0.5."""
+
+    median: float
+    ci_low: float
+    ci_high: float
+
+
+class HazardRatio(NamedTuple):
+    """Cox hazard ratio of group 1 versus group 0, its confidence interval and Wald p-value."""
+
+    hr: float
+    ci_low: float
+    ci_high: float
+    p: float
+
+
+class ProportionCI(NamedTuple):
+    """Observed proportion ``k / n`` and its confidence interval."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+
+
+def _survival_data(durations: npt.ArrayLike, events: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    t = np.asarray(durations, dtype=np.float64)
+    e = np.asarray(events, dtype=np.float64)
+    if t.ndim != 1 or t.size == 0:
+        raise ValueError(f"durations must be a non-empty 1-D array, got shape {t.shape}")
+    if e.shape != t.shape:
+        raise ValueError(f"length mismatch: durations has shape {t.shape} but events has shape {e.shape}")
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("durations must be finite and >= 0")
+    if not np.all(np.isin(e, (0.0, 1.0))):
+        raise ValueError("events must be 0 (censored) or 1 (event observed)")
+    return t, e
+
+
+def _binary_group(group: npt.ArrayLike, n: int) -> FloatArray:
+    g = np.asarray(group, dtype=np.float64)
+    if g.shape != (n,):
+        raise ValueError(f"length mismatch: durations has {n} entries but group has shape {g.shape}")
+    if not np.all(np.isin(g, (0.0, 1.0))):
+        raise ValueError("group must be binary: 0 (control) or 1 (experimental)")
+    if np.all(g == g[0]):
+        raise ValueError("group must contain both arms (0 and 1)")
+    return g
+
+
+def km_median(durations: npt.ArrayLike, events: npt.ArrayLike, *, alpha: float = 0.05) -> KmMedian:
+    """Kaplan–Meier median survival with its ``1 - alpha`` confidence interval.
+
+    The median is lifelines' ``median_survival_time_`` (the first time the estimate is at or
+    below 0.5) and the interval is ``median_survival_times(confidence_interval_)``, i.e. the
+    times at which the pointwise (exponential Greenwood) confidence bands cross 0.5.
+    """
+    _check_alpha(alpha)
+    t, e = _survival_data(durations, events)
+    fitter = KaplanMeierFitter(alpha=alpha).fit(t, event_observed=e)
+    ci = median_survival_times(fitter.confidence_interval_)
+    return KmMedian(float(fitter.median_survival_time_), float(ci.iloc[0, 0]), float(ci.iloc[0, 1]))
+
+
+def cox_hazard_ratio(
+    durations: npt.ArrayLike, events: npt.ArrayLike, group: npt.ArrayLike, *, alpha: float = 0.05
+) -> HazardRatio:
+    """Hazard ratio of arm 1 versus arm 0 from a Cox model with the arm as sole covariate.
+
+    Ties are handled by Efron's method (lifelines' only option); the p-value is the Wald test.
+    """
+    _check_alpha(alpha)
+    t, e = _survival_data(durations, events)
+    g = _binary_group(group, t.size)
+    frame = pd.DataFrame({"duration": t, "event": e, "group": g})
+    fitter = CoxPHFitter(alpha=alpha).fit(frame, duration_col="duration", event_col="event")
+    row = fitter.summary.loc["group"]
+    return HazardRatio(
+        float(row["exp(coef)"]),
+        float(row[f"exp(coef) lower {100 * (1 - alpha):g}%"]),
+        float(row[f"exp(coef) upper {100 * (1 - alpha):g}%"]),
+        float(row["p"]),
+    )
+
+
+def logrank_p(durations: npt.ArrayLike, events: npt.ArrayLike, group: npt.ArrayLike) -> float:
+    """Two-sided log-rank test p-value comparing arm 1 with arm 0."""
+    t, e = _survival_data(durations, events)
+    g = _binary_group(group, t.size) == 1
+    result = logrank_test(t[g], t[~g], event_observed_A=e[g], event_observed_B=e[~g])
+    return float(result.p_value)
+
+
+def proportion_ci(
+    k: int, n: int, *, alpha: float = 0.05, method: Literal["wilson", "clopper-pearson"] = "wilson"
+) -> ProportionCI:
+    """Proportion ``k / n`` (for ORR or DCR) with a ``1 - alpha`` confidence interval.
+
+    ``method="wilson"`` (default) is the Wilson score interval; ``"clopper-pearson"`` is the exact
+    binomial interval from beta quantiles, conservative and customary in trial reports.
+    """
+    _check_alpha(alpha)
+    if isinstance(k, bool) or isinstance(n, bool) or not isinstance(k, int | np.integer) or not isinstance(n, int | np.integer):
+        raise TypeError(f"k and n must be integers, got {type(k).__name__} and {type(n).__name__}")
+    if n <= 0 or not 0 <= k <= n:
+        raise ValueError(f"need n > 0 and 0 <= k <= n, got k={k}, n={n}")
+    p = k / n
+    if method == "wilson":
+        z = NormalDist().inv_cdf(1 - alpha / 2)
+        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+        half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+        return ProportionCI(p, max(0.0, float(centre - half)), min(1.0, float(centre + half)))
+    if method == "clopper-pearson":
+        low = 0.0 if k == 0 else float(stats.beta.ppf(alpha / 2, k, n - k + 1))
+        high = 1.0 if k == n else float(stats.beta.ppf(1 - alpha / 2, k + 1, n - k))
+        return ProportionCI(p, low, high)
+    raise ValueError(f"method must be 'wilson' or 'clopper-pearson', got {method!r}")
