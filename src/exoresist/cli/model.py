@@ -23,6 +23,7 @@ from exoresist.model.api import (
     parameters_with_overrides,
     parse_overrides,
 )
+from exoresist.model.assemble import knockout_ids
 from exoresist.model.spec import ModelSpec
 
 app = typer.Typer(help="The executable model assembled from the KB.", no_args_is_help=True)
@@ -60,34 +61,25 @@ DaysOpt = Annotated[float, typer.Option("--days", min=0.001, help="Simulated day
 HypoOpt = Annotated[bool, typer.Option("--include-hypotheses", help="Let hypothesis records act too.")]
 
 
-def _scenario(
+def _model(
     context: ContextChoice,
     therapy: list[str] | None,
     intervention: list[str] | None,
     knockout: list[str] | None,
     days: float,
     hypotheses: bool,
-) -> Scenario:
+) -> ModelSpec:
+    """Load the KB once and assemble the scenario the options describe."""
     kb = load_kb()
-    ids: list[str] = []
-    for k in knockout or []:
-        if k in kb.by_id:
-            ids.append(k)
-        else:  # a cargo name: every mechanism record that carries it
-            ent = kb.entity(k)
-            ids += [m.id for m in kb.mechanisms if kb.entity(m.cargo).id == ent.id]
-    return Scenario(
+    scenario = Scenario(
         context=context.value,
         therapies=tuple(therapy or ()),
         interventions=tuple(intervention or ()),
-        knockouts=tuple(ids),
+        knockouts=knockout_ids(kb, knockout or []),
         days=days,
         include_hypotheses=hypotheses,
     )
-
-
-def _spec(scenario: Scenario) -> ModelSpec:
-    return build_model(load_kb(), scenario)
+    return build_model(kb, scenario)
 
 
 @app.command()
@@ -102,7 +94,7 @@ def show(
     fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.text,
 ) -> None:
     """Species, processes, parameters and events of a scenario's model, each with its records."""
-    spec = _spec(_scenario(context, therapy, intervention, knockout, days, include_hypotheses))
+    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses)
     data = describe(spec)
     if fmt is ShowFormat.json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -141,7 +133,7 @@ def export_sbml(
     """SBML Level 3 core of a scenario's model, with units and dosing as events."""
     from exoresist.model.sbml import write_sbml
 
-    spec = _spec(_scenario(context, therapy, intervention, knockout, days, include_hypotheses))
+    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses)
     values = parameters_with_overrides(spec, parse_overrides(param or []))[0]
     write_sbml(spec, output, dict(zip(spec.parameter_names, values.tolist(), strict=True)))
     console.print(
@@ -188,7 +180,7 @@ def simulate_command(
 
     if days / every > 20000:
         raise typer.BadParameter("too many time points: raise --every")
-    spec = _spec(_scenario(context, therapy, intervention, knockout, days, include_hypotheses))
+    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses)
     params = parameters_with_overrides(spec, parse_overrides(param or []))
     times = np.arange(0.0, days + 1e-9, every)
     if times[-1] < days:

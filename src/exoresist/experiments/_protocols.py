@@ -12,7 +12,7 @@ import numpy as np
 from exoresist.kb import KnowledgeBase, Mechanism
 from exoresist.kb.models import Intervention
 from exoresist.kb.vocab import Direction, EvidenceKind, ModelProcess
-from exoresist.model.assemble import Context, Scenario, active_mechanisms, assemble, slug
+from exoresist.model.assemble import Context, Scenario, active_mechanisms, assemble, pool_name, slug, strength_param
 from exoresist.model.drugs import DRUGS
 from exoresist.model.spec import ModelSpec
 from exoresist.ode import simulate
@@ -148,12 +148,8 @@ def _final(spec: ModelSpec, rows: list[dict[str, float]], days: float, quantity:
     return np.asarray(result.derived_value(quantity)[:, -1])
 
 
-def _strength(record_id: str) -> str:
-    return f"strength_{slug(record_id.split(':', 1)[1])}"
-
-
 def _off(spec: ModelSpec, record_id: str) -> dict[str, float]:
-    name = _strength(record_id)
+    name = strength_param(record_id)
     if name not in spec.parameter_names:
         raise LookupError(f"{record_id} has no effect term in this model")
     return {name: 0.0}
@@ -172,7 +168,7 @@ def _culture_ic50(kb: KnowledgeBase, claim: Claim, rec: Mechanism) -> Outcome:
     days = pre_days + 3.0
     scenario = Scenario("culture", (claim.therapy,), days=days, treatment_start_day=pre_days, dose_pools=True)
     spec = _model(kb, scenario)
-    if _strength(rec.id) not in spec.parameter_names:  # the record has no term for this drug
+    if strength_param(rec.id) not in spec.parameter_names:  # the record has no term for this drug
         return Outcome(claim, 0.0, claim.expected == "none", "the record has no term acting on this drug", {})
     off = _off(spec, rec.id)
     dose = {_dose_param(kb, rec): 1.0}
@@ -199,7 +195,7 @@ def _culture_ic50(kb: KnowledgeBase, claim: Claim, rec: Mechanism) -> Outcome:
 
 
 def _dose_param(kb: KnowledgeBase, rec: Mechanism) -> str:
-    return f"experiment_dose_X_{slug(kb.entity(rec.cargo).id.removeprefix('ent:'))}"
+    return f"experiment_dose_{pool_name(kb.entity(rec.cargo).id)}"
 
 
 def _ic50(x: np.ndarray, viability: np.ndarray) -> float:
@@ -242,7 +238,7 @@ def _benefit_contrast(
 
 
 def _has(spec: ModelSpec, claim: Claim) -> bool:
-    return _strength(claim.record_id) in spec.parameter_names
+    return strength_param(claim.record_id) in spec.parameter_names
 
 
 def _needs_dosing(kb: KnowledgeBase, rec: Mechanism) -> dict[str, float] | None:

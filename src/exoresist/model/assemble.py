@@ -50,6 +50,29 @@ class Scenario:
     dose_pools: bool = False  # experiments: add isolated vesicles daily (amounts are parameters)
 
 
+def strength_param(record_id: str) -> str:
+    """Name of the parameter that scales a record's effect (0 switches the record off)."""
+    return f"strength_{slug(record_id.split(':', 1)[1])}"
+
+
+def pool_name(entity_id: str) -> str:
+    """Name of the cargo-pool species of an entity."""
+    return f"X_{slug(entity_id.removeprefix('ent:'))}"
+
+
+def knockout_ids(kb: KnowledgeBase, names: Iterable[str]) -> tuple[str, ...]:
+    """Record ids to switch off: a record id stays as it is, a cargo name means every mechanism
+    record that carries it (``UnknownNameError`` with suggestions otherwise)."""
+    ids: list[str] = []
+    for name in names:
+        if name in kb.by_id:
+            ids.append(name)
+        else:
+            ent = kb.entity(name)
+            ids += [m.id for m in kb.mechanisms if kb.entity(m.cargo).id == ent.id]
+    return tuple(ids)
+
+
 def slug(text: str) -> str:
     s = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
     return s if s and not s[0].isdigit() else f"x_{s}"
@@ -304,12 +327,12 @@ def _pools(
     pools: dict[str, _Pool] = {}
     for m in mechs:
         ent = kb.entity(m.cargo)
-        pool = pools.setdefault(ent.id, _Pool(f"X_{slug(ent.id.removeprefix('ent:'))}", ent.name))
+        pool = pools.setdefault(ent.id, _Pool(pool_name(ent.id), ent.name))
         pool.records.add(m.id)
     for i in interventions:
         if i.payload is not None:
             ent = kb.entity(i.payload)
-            pools.setdefault(ent.id, _Pool(f"X_{slug(ent.id.removeprefix('ent:'))}", ent.name))
+            pools.setdefault(ent.id, _Pool(pool_name(ent.id), ent.name))
     drug_ids = {d.therapy_id for d in drugs}
     for ent_id, pool in pools.items():
         b.sp(pool.name, "0", "cu", f"exosomal {pool.cargo} (cargo units)", pool.records)
@@ -476,7 +499,7 @@ def _on_windows(d: DrugModel, start: float, end: float) -> list[tuple[float, flo
 
 
 def _strength(b: _Builder, record_id: str) -> str:
-    name = f"strength_{slug(record_id.split(':', 1)[1])}"
+    name = strength_param(record_id)
     b.par(P(name, 1.0, 0.1, 10.0, "1", "assumed", f"strength of {record_id}"))
     return name
 
@@ -687,7 +710,7 @@ def _tumour_dynamics(b: _Builder, kb: KnowledgeBase, mechs: list[Mechanism], dru
         )
         for t in targets:
             r = f"R_{DRUGS[t].slug}"
-            term = f"{_strength_name(m.id)} * effect_{_pool_name(kb, m)}"
+            term = f"{strength_param(m.id)} * effect_{_pool_name(kb, m)}"
             b.rx(
                 f"transfer_{slug(m.id)}_{DRUGS[t].slug}",
                 f"k_transfer_per_day * {term} / {len(targets)} * S",
@@ -821,12 +844,8 @@ def _tumour_dynamics(b: _Builder, kb: KnowledgeBase, mechs: list[Mechanism], dru
         b.rx("vascular_loss", "k_vascular_turnover_per_day * Vs", ["Vs"], [], "vessels regress")
 
 
-def _strength_name(record_id: str) -> str:
-    return f"strength_{slug(record_id.split(':', 1)[1])}"
-
-
 def _pool_name(kb: KnowledgeBase, m: Mechanism) -> str:
-    return f"X_{slug(kb.entity(m.cargo).id.removeprefix('ent:'))}"
+    return pool_name(kb.entity(m.cargo).id)
 
 
 # --- interventions ----------------------------------------------------------------------------
