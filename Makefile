@@ -18,10 +18,7 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 install: $(STAMP)
 
 demo: install
-	$(BIN)/exoresist kb build --db sqlite:///$(OUT)/kb.sqlite
-	$(BIN)/exoresist kb stats --db sqlite:///$(OUT)/kb.sqlite
-	$(BIN)/exoresist simulate --context patient --therapy sorafenib --days 365 --every 91
-	$(BIN)/exoresist simulate --context patient --therapy sorafenib --intervention secretion-blockade --days 365 --every 91
+	$(BIN)/exoresist demo --out $(OUT)
 
 lint: install
 	$(BIN)/ruff check src tests scripts benchmarks

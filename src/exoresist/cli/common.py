@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from exoresist.atomic import write_text
 from exoresist.kb.errors import KBValidationError, UnknownNameError
 from exoresist.kb.store import StoreError
 
@@ -46,11 +46,13 @@ def fail_on_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 def _model_errors() -> tuple[type[Exception], ...]:
     """User-facing errors of the model stages (imported late: the KB commands must not need them)."""
+    from exoresist.cohort.population import PopulationError
+    from exoresist.cohort.trial import TrialError
     from exoresist.model.api import ParameterError
     from exoresist.model.assemble import AssemblyError
     from exoresist.model.spec import SpecError
 
-    errors: list[type[Exception]] = [ParameterError, AssemblyError, SpecError]
+    errors: list[type[Exception]] = [ParameterError, AssemblyError, SpecError, TrialError, PopulationError]
     try:
         from exoresist.ode import SimulationInputError
 
@@ -62,13 +64,7 @@ def _model_errors() -> tuple[type[Exception], ...]:
 
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text(path, text)
 
 
 def write_or_check(text: str, output: Path | None, check: bool, how: str) -> None:

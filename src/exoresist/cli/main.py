@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from exoresist import __version__
-from exoresist.cli import experiments, graph, kb, model
+from exoresist.cli import experiments, graph, kb, model, trial
 from exoresist.cli.common import fail_on_errors
 
 app = typer.Typer(
@@ -18,6 +18,8 @@ app.add_typer(kb.app, name="kb")
 app.add_typer(graph.app, name="graph")
 app.add_typer(model.app, name="model")
 app.add_typer(experiments.app, name="experiments")
+app.add_typer(trial.app, name="trial")
+app.command("demo")(trial.demo_command)
 app.command("simulate")(fail_on_errors(model.simulate_command))
 
 

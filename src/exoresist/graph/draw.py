@@ -18,8 +18,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
 from matplotlib.text import Text
 
+from exoresist.atomic import write_bytes as atomic_write_bytes
 from exoresist.graph._build import MechanismGraph
-from exoresist.graph._io import atomic_write_bytes
 from exoresist.graph._layout import changes_state, layered_positions, layers, stages
 from exoresist.graph._routes import find_routes
 from exoresist.graph.errors import NoRouteError, UnknownFormatError

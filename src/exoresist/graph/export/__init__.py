@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from exoresist.atomic import write_text as atomic_write_text
 from exoresist.graph._build import MechanismGraph
-from exoresist.graph._io import atomic_write_text
 from exoresist.graph.errors import UnknownFormatError
 from exoresist.graph.export import cx2, cyjs, dot, graphml, sbml_qual
 
