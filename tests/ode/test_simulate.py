@@ -12,7 +12,7 @@ from scipy.integrate import solve_ivp
 
 from exoresist.model.spec import Assignment, Event, ModelSpec, Reaction, Species
 from exoresist.ode import SimulationInputError, compile_spec, simulate
-from exoresist.ode._rosenbrock import rodas4_step
+from exoresist.ode._engine import rodas4_step
 from tests.ode.specs import decay_spec, exosome_pool_spec, logistic_spec, par, pk_spec, quadratic_blowup_spec
 
 
@@ -58,7 +58,7 @@ def test_time_dependent_rate_matches_closed_form() -> None:
     res = simulate(spec, t_end_day=5.0, t_eval_day=np.linspace(0, 5, 41), rtol=1e-8, atol=1e-12)
     exact = 3.0 / 2.0 * (1 - np.exp(-2.0 * res.times_day))
     assert np.max(np.abs(res.species("A")[0] - exact)) < 1e-6 * 1.5
-    assert compile_spec(spec).dfdt is not None
+    assert compile_spec(spec).uses_time
 
 
 def test_rodas4_local_error_is_fifth_order() -> None:
@@ -67,12 +67,10 @@ def test_rodas4_local_error_is_fifth_order() -> None:
     model = compile_spec(spec)
     p = spec.defaults()[:, None]
     y = np.array([[3e8]])
-    f0 = model.rhs(0.0, y, p)
-    jac = model.jac(0.0, y, p)
     n0, r, k = 3e8, 0.05, 1e9
 
     def local_error(h: float) -> float:
-        y1, _ = rodas4_step(model, 0.0, h, y, p, f0, jac, None)
+        y1, _ = rodas4_step(model, 0.0, h, y, p)
         exact = k / (1 + (k / n0 - 1) * np.exp(-r * h))
         return abs(float(y1[0, 0]) - exact)
 
@@ -122,9 +120,63 @@ def test_batch_equals_each_set_alone() -> None:
     params = spec.defaults()[None, :] * np.exp(rng.uniform(-0.7, 0.7, (200, len(spec.parameters))))
     kw = {"t_end_day": 10.0, "rtol": 1e-8, "atol": 1e-10}
     batch = simulate(spec, params, **kw)
-    singles = np.stack([simulate(spec, params[i], **kw).states[0] for i in range(200)])
+    alone = [simulate(spec, params[i], **kw) for i in range(200)]
+    singles = np.stack([r.states[0] for r in alone])
     assert batch.ok.all()
     assert rel_err(batch.states, singles, floor=1e-6) < 1e-6
+    # every set has its own step-size control: the batch takes exactly the steps of the sets alone
+    assert batch.n_steps == sum(r.n_steps for r in alone)
+    assert batch.n_rejected == sum(r.n_rejected for r in alone)
+
+
+def test_lane_count_does_not_change_results() -> None:
+    spec = exosome_pool_spec()
+    rng = np.random.default_rng(5)
+    params = spec.defaults()[None, :] * np.exp(rng.uniform(-0.7, 0.7, (37, len(spec.parameters))))
+    a = simulate(spec, params, t_end_day=5.0, batch_size=1)
+    b = simulate(spec, params, t_end_day=5.0, batch_size=8)
+    np.testing.assert_array_equal(a.states, b.states)
+    assert a.n_steps == b.n_steps
+
+
+def test_stiff_set_does_not_slow_down_the_others() -> None:
+    """A set that needs many small steps does not impose them on the rest of its batch."""
+    spec = pk_spec(period_day=21.0, n_doses=3)
+    params = np.tile(spec.defaults(), (4, 1))
+    params[0, spec.parameter_names.index("k10_per_day")] = 4e4  # far stiffer, far faster
+    kw = {"t_end_day": 60.0, "rtol": 1e-8, "atol": 1e-12}
+    together = simulate(spec, params, **kw)
+    alone = simulate(spec, params[1:], **kw)
+    assert together.ok.all()
+    slow_steps = simulate(spec, params[:1], **kw).n_steps
+    assert together.n_steps == slow_steps + alone.n_steps
+    np.testing.assert_array_equal(together.states[1:], alone.states)
+
+
+def test_zero_diagonal_pivot_falls_back_to_dense_pivoting() -> None:
+    """``W = I / (h gamma) - J`` with an exactly zero diagonal entry: the sparse LU's fixed
+    (diagonal) pivot order fails there, and the set is solved by dense partial pivoting instead."""
+    spec = ModelSpec(
+        name="rotation",
+        version="1",
+        context="test",
+        species=(Species("U", "1", "1", "u"), Species("V", "0", "1", "v")),
+        parameters=(par("r", 2.0), par("w", 3.0)),
+        assignments=(),
+        reactions=(
+            Reaction("grow", "r * U", (), (("U", 1.0),), "u growth"),
+            Reaction("to_v", "w * U", (), (("V", 1.0),), "v from u"),
+            Reaction("from_v", "w * V", (), (("U", 1.0),), "u from v"),
+        ),
+    )
+    model = compile_spec(spec)
+    p = spec.defaults()[:, None]
+    y = np.array([[1.0], [0.5]])
+    h = 1.0 / (0.25 * 2.0)  # 1 / (h gamma) = r = J[U, U]: W[U, U] = 0
+    y_sing, err_sing = rodas4_step(model, 0.0, h, y, p)
+    assert np.all(np.isfinite(y_sing)) and np.all(np.isfinite(err_sing))
+    y_near, _ = rodas4_step(model, 0.0, h * (1 + 1e-7), y, p)
+    np.testing.assert_allclose(y_sing, y_near, rtol=1e-5)
 
 
 def test_blowing_up_set_is_reported_and_others_are_fine() -> None:
@@ -255,3 +307,12 @@ def test_initial_overrides() -> None:
 def test_progress_bar_runs() -> None:
     res = simulate(decay_spec(), t_end_day=2.0, progress=True)
     assert res.ok.all()
+
+
+def test_max_steps_fails_only_the_sets_that_need_more() -> None:
+    """``max_steps`` is per set: a slow set passes while a fast (stiff) one is failed with a message."""
+    spec = decay_spec()
+    res = simulate(spec, [[1.0, 0.1], [1.0, 1e4]], t_end_day=5.0, t_eval_day=[0.0, 5.0], rtol=1e-8, atol=1e-14, max_steps=40)
+    assert res.ok.tolist() == [True, False]
+    assert res.messages[1].startswith("more than 40 steps before t = 5 day")
+    assert np.isnan(res.states[1, 1, 0]) and res.states[1, 0, 0] == 1.0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import nullcontext
 from typing import Any
 
@@ -12,8 +14,18 @@ from numpy.typing import ArrayLike
 
 from exoresist.model.spec import ModelSpec
 from exoresist.ode._codegen import CompiledModel, compile_spec
+from exoresist.ode._engine import (
+    FAIL_INITIAL,
+    FAIL_JACOBIAN,
+    FAIL_MAX_STEPS,
+    FAIL_STATE,
+    FAIL_UNDERFLOW_ERROR,
+    FAIL_UNDERFLOW_NEGATIVE,
+    FAIL_UNDERFLOW_NONFINITE,
+    integrate_range,
+    model_tuple,
+)
 from exoresist.ode._result import SimulationResult
-from exoresist.ode._rosenbrock import BatchState, integrate_to
 
 
 class SimulationInputError(ValueError):
@@ -56,8 +68,7 @@ def _parameter_matrix(spec: ModelSpec, params: ArrayLike | None) -> np.ndarray:
 
 def _initial_state(spec: ModelSpec, model: CompiledModel, p: np.ndarray, overrides: Mapping[str, ArrayLike] | None) -> np.ndarray:
     """``(n_species, n_sets)`` initial values from the spec, then ``overrides``."""
-    with np.errstate(all="ignore"):
-        y0 = np.array(model.initial(p), dtype=float)
+    y0 = np.array(model.initial(p), dtype=float)
     names = spec.species_names
     for name, value in (overrides or {}).items():
         if name not in names:
@@ -67,6 +78,37 @@ def _initial_state(spec: ModelSpec, model: CompiledModel, p: np.ndarray, overrid
             raise SimulationInputError(f"initial_overrides['{name}'] must be a number or have shape ({p.shape[1]},)")
         y0[names.index(name)] = v
     return y0
+
+
+def failure_message(code: int, t_day: float, max_steps: int) -> str:
+    """The message of a set's failure code (see :mod:`exoresist.ode._engine`)."""
+    if code == FAIL_INITIAL:
+        return "non-finite initial value"
+    if code == FAIL_STATE:
+        return f"non-finite state or derivative at t = {t_day:.6g} day"
+    if code == FAIL_JACOBIAN:
+        return f"non-finite Jacobian at t = {t_day:.6g} day"
+    if code == FAIL_MAX_STEPS:
+        return f"more than {max_steps} steps before t = {t_day:.6g} day"
+    kind = {
+        FAIL_UNDERFLOW_NONFINITE: "non-finite values",
+        FAIL_UNDERFLOW_NEGATIVE: "a species below zero beyond tolerance",
+        FAIL_UNDERFLOW_ERROR: "error test",
+    }[code]
+    return f"step size underflow at t = {t_day:.6g} day ({kind})"
+
+
+def _threads() -> int:
+    """Cores this process may use, capped by ``OMP_NUM_THREADS`` when set (Dask workers and batch
+    schedulers set it to the threads they grant a task)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        n = os.cpu_count() or 1
+    cap = os.environ.get("OMP_NUM_THREADS", "")
+    if cap.isdigit() and int(cap) > 0:
+        n = min(n, int(cap))
+    return max(1, n)
 
 
 def simulate(
@@ -80,7 +122,7 @@ def simulate(
     seed: int | None = None,
     progress: bool = False,
     initial_overrides: Mapping[str, ArrayLike] | None = None,
-    batch_size: int = 2048,
+    batch_size: int = 64,
     max_steps: int = 200_000,
 ) -> SimulationResult:
     """Simulate every parameter set of ``params`` from t = 0 to ``t_end_day`` in one call.
@@ -97,16 +139,22 @@ def simulate(
             species below minus its error weight (``atol + rtol|y|``) is rejected and retried smaller; values just below 0 are
             set to 0.
         seed: recorded in the result (the ODE model has no randomness; samplers upstream do).
-        progress: draw a rich progress bar over simulated time.
+        progress: draw a rich progress bar over the parameter sets (updated as chunks finish).
         initial_overrides: species name → a number or ``(n_sets,)`` array replacing the initial
             value computed from the spec.
-        batch_size: sets integrated together with one common step size (memory grows as
-            ``batch_size * n_species**2``); larger batches share the cost of Python overhead.
-        max_steps: steps (accepted + rejected) allowed per batch before its sets are failed.
+        batch_size: lanes per worker thread: sets integrated in lock step (each with its own time
+            and step size), which shares the interpreter's per-instruction cost; 32-128 suits
+            models of tens of species (the registers should stay in the core's cache).
+        max_steps: steps (accepted + rejected) allowed per set before it is failed.
 
     Returns:
         A :class:`SimulationResult`. Sets that fail (non-finite values, or a step that cannot be
-        made small enough) are reported in ``ok``/``messages``; the others are unaffected.
+        made small enough) are reported in ``ok``/``messages``; the others are unaffected (every
+        set has its own step-size control). ``n_steps``/``n_rejected`` are totals over the sets.
+
+    The model is compiled to data (:func:`compile_spec`, once per spec) and integrated by one
+    compiled Rodas4 engine (:mod:`exoresist.ode._engine`) on all cores, in threads that share the
+    output arrays.
 
     Events apply at their time in spec order, each on the values left by the previous one; output
     at an event time shows the values after the event. Events after ``t_end_day`` are ignored.
@@ -138,58 +186,74 @@ def simulate(
     n_species = len(spec.species)
     n_assign = len(spec.assignments)
 
-    event_times = sorted({e.time_day for e in spec.events if e.time_day <= t_end_day})
-    stops = np.union1d(times, np.asarray(event_times, dtype=float))
-    events_at: dict[float, list[int]] = {}
+    # stops: output times and event times; the events of a stop in spec order
+    stops = np.union1d(times, np.asarray(sorted({e.time_day for e in spec.events if e.time_day <= t_end_day}), dtype=float))
+    stop_index = {float(tt): i for i, tt in enumerate(stops)}
+    stop_out = np.full(stops.size, -1, dtype=np.int64)
+    for i, tt in enumerate(times):
+        stop_out[stop_index[float(tt)]] = i
+    per_stop: list[list[int]] = [[] for _ in range(stops.size)]
     for k, e in enumerate(spec.events):
         if e.time_day <= t_end_day:
-            events_at.setdefault(float(e.time_day), []).append(k)
-    output_index = {float(tt): i for i, tt in enumerate(times)}
+            per_stop[stop_index[float(e.time_day)]].append(k)
+    ev_order = np.array([k for group in per_stop for k in group], dtype=np.int64)
+    counts = np.array([len(g) for g in per_stop], dtype=np.int64)
+    stop_ev_hi = np.cumsum(counts)
+    stop_ev_lo = stop_ev_hi - counts
 
+    p_sets = np.ascontiguousarray(matrix)
+    with np.errstate(all="ignore"):
+        y0 = np.ascontiguousarray(_initial_state(spec, model, np.ascontiguousarray(matrix.T), initial_overrides).T)
+    status = np.where(np.all(np.isfinite(y0), axis=1), 0, FAIL_INITIAL).astype(np.int64)
+    fail_t = np.zeros(n_sets)
+    n_acc = np.zeros(n_sets, dtype=np.int64)
+    n_rej = np.zeros(n_sets, dtype=np.int64)
     states = np.full((n_sets, times.size, n_species), np.nan)
     derived = np.full((n_sets, times.size, n_assign), np.nan)
-    messages = [""] * n_sets
-    n_steps = 0
-    n_rejected = 0
+
+    threads = min(_threads(), max(1, n_sets // 4))
+    lanes = int(min(batch_size, max(1, -(-n_sets // threads))))
+    # chunks of sets, each integrated by one worker on `lanes` lanes (a lane takes the chunk's next
+    # set as soon as its set is done); chunks shrink towards the end (guided scheduling) so the
+    # threads finish together, and the progress bar moves
+    bounds_list = [0]
+    while bounds_list[-1] < n_sets:
+        left = n_sets - bounds_list[-1]
+        size = max(left // (2 * threads), 8 * lanes) if threads > 1 else max(left // 8, 8 * lanes) if progress else left
+        bounds_list.append(bounds_list[-1] + min(left, size))
+    bounds = np.array(bounds_list, dtype=np.int64)
+    n_chunks = bounds.size - 1
+    M = model_tuple(model)
+
+    def run(c: int) -> int:
+        lo, hi = int(bounds[c]), int(bounds[c + 1])
+        integrate_range(
+            M, p_sets, y0, stops, stop_out, stop_ev_lo, stop_ev_hi, ev_order, float(rtol), float(atol), int(max_steps),
+            lo, hi, lanes, status, fail_t, n_acc, n_rej, states, derived,
+        )  # fmt: skip
+        return hi - lo
 
     bar: Any = nullcontext()
     if progress:
         from rich.progress import Progress
 
         bar = Progress(transient=True)
-    with bar:
-        task = (
-            bar.add_task("simulating", total=float(stops[-1]) * ((n_sets + batch_size - 1) // batch_size)) if progress else None
-        )
-        for start in range(0, n_sets, batch_size):
-            chunk = slice(start, min(start + batch_size, n_sets))
-            p = np.ascontiguousarray(matrix[chunk].T)
-            y0 = _initial_state(spec, model, p, _chunk_overrides(initial_overrides, chunk))
-            state = BatchState(t=0.0, y=y0, p=p, index=np.arange(chunk.start, chunk.stop))
-            bad = ~np.all(np.isfinite(y0), axis=0)
-            if np.any(bad):
-                state.drop(bad, "non-finite initial value")
-            for stop in stops:
-                stop_f = float(stop)
-                integrate_to(model, state, stop_f, rtol=rtol, atol=atol, max_steps=max_steps)
-                for k in events_at.get(stop_f, ()):
-                    if state.index.size:
-                        with np.errstate(all="ignore"):
-                            state.y = np.asarray(model.events[k](stop_f, state.y, state.p), dtype=float)
-                        state.h = None  # a discontinuity: estimate the step afresh
-                if stop_f in output_index and state.index.size:
-                    i = output_index[stop_f]
-                    states[state.index, i, :] = state.y.T
-                    with np.errstate(all="ignore"):
-                        derived[state.index, i, :] = model.derived(stop_f, state.y, state.p).T
+    with bar, np.errstate(all="ignore"):
+        task = bar.add_task("simulating", total=n_sets) if progress else None
+        if threads == 1:
+            for c in range(n_chunks):
+                done = run(c)
                 if task is not None:
-                    bar.update(task, advance=stop_f - (float(stops[stops < stop][-1]) if np.any(stops < stop) else 0.0))
-            n_steps += state.n_steps
-            n_rejected += state.n_rejected
-            for i, reason in state.failures.items():
-                messages[i] = reason
+                    bar.update(task, advance=done)
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                for fut in as_completed([pool.submit(run, c) for c in range(n_chunks)]):
+                    done = fut.result()
+                    if task is not None:
+                        bar.update(task, advance=done)
 
-    ok = np.array([m == "" for m in messages], dtype=bool)
+    messages = [failure_message(int(code), float(tf), max_steps) if code else "" for code, tf in zip(status, fail_t, strict=True)]
+    ok = status == 0
     # a set that "succeeded" but shows non-finite outputs (e.g. an event produced NaN) is a failure
     finite = np.all(np.isfinite(states), axis=(1, 2))
     for i in np.flatnonzero(ok & ~finite).tolist():
@@ -211,17 +275,7 @@ def simulate(
         spec_hash=model.spec_hash,
         rtol=rtol,
         atol=atol,
-        n_steps=n_steps,
-        n_rejected=n_rejected,
+        n_steps=int(n_acc.sum()),
+        n_rejected=int(n_rej.sum()),
         wall_time_s=time.perf_counter() - started,
     )
-
-
-def _chunk_overrides(overrides: Mapping[str, ArrayLike] | None, chunk: slice) -> dict[str, ArrayLike] | None:
-    if not overrides:
-        return None
-    out: dict[str, ArrayLike] = {}
-    for name, value in overrides.items():
-        v = np.asarray(value, dtype=float)
-        out[name] = v[chunk] if v.ndim == 1 else v
-    return out
