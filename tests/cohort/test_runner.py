@@ -117,3 +117,18 @@ def test_bad_arguments_fail_before_any_file_is_written(kb: KnowledgeBase, tmp_pa
     with pytest.raises(TrialError):
         run_trial(kb, _config(arms=("sorafenib+nothing",)), tmp_path, scheduler="tcp://127.0.0.1:9", progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_post_sorafenib_patients_carry_their_acquired_state(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from exoresist.cohort.trial import _post_sorafenib
+
+    draws, attempts, at_pd, spec, _ = _post_sorafenib(kb, COHORT, 5, [0, 1, 2], (1.0, 1.0, 1.0))
+    assert len(draws) == 3 and attempts.shape == (3,)
+    resistant = at_pd.states[:, 0, spec.species_names.index("R_sorafenib")]
+    assert (resistant > 0).all()  # progressed on sorafenib: sorafenib-resistant cells at the start
+    run = run_trial(
+        kb, _config(population="post-sorafenib", patients=3, chunk_size=3), tmp_path, scheduler="serial", progress=False
+    )
+    assert len(run.patients) == 6 and run.patients["ok"].all()
+    assert run.patients["tvdt_day"].isna().all()  # no screening window in second line
