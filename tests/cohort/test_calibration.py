@@ -89,3 +89,13 @@ def test_sobol_run_on_a_tiny_design(kb: KnowledgeBase) -> None:
     assert np.isfinite(result.table[["S1", "ST"]].to_numpy()).all()
     ranking = result.ranking()
     assert [r["ST"] for r in ranking] == sorted((r["ST"] for r in ranking), reverse=True)
+
+
+def test_shipped_fit_is_documented() -> None:
+    record = cal.fit_record()
+    assert record is not None, "no calibration has been shipped (src/exoresist/cohort/data/calibrated.json)"
+    assert set(record["values"]) == set(cal.FITTED)
+    assert cal.calibrated_cohort().as_dict() | record["values"] == cal.calibrated_cohort().as_dict()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "calibration.md").read_text()
+    for name, value in record["values"].items():
+        assert f"| `{name}` | {record['start'][name]:.4g} | {value:.4g} |" in doc, f"docs/calibration.md is stale for {name}"

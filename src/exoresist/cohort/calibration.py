@@ -241,12 +241,24 @@ def fit(
         log(f"  evaluation {len(history)}: loss {value:.3f} " + " ".join(f"{n}={values[n]:.4g}" for n in FITTED))
         return value
 
-    result = minimize(
-        objective,
-        x0,
-        method="Nelder-Mead",
-        options={"maxfev": max_evaluations, "xatol": 0.02, "fatol": 0.01, "initial_simplex": _simplex(x0, lo, hi)},
-    )
+    client = None
+    if scheduler is None:  # one local cluster for every evaluation, not one per evaluation
+        from exoresist.cohort.runner import connect
+
+        client = connect(None)
+        scheduler = str(client.scheduler.address)
+    try:
+        result = minimize(
+            objective,
+            x0,
+            method="Nelder-Mead",
+            options={"maxfev": max_evaluations, "xatol": 0.02, "fatol": 0.01, "initial_simplex": _simplex(x0, lo, hi)},
+        )
+    finally:
+        if client is not None:
+            cluster = client.cluster
+            client.close()
+            cluster.close()
     best = min(history, key=lambda h: h["loss"])
     return {
         "values": {n: best["values"][n] for n in FITTED},
@@ -307,6 +319,7 @@ def markdown(table: pd.DataFrame, fit_record: dict[str, Any] | None, figure: str
             f"per arm, seed {fit_record['seed']}, {fit_record['months']:g} months, loss {fit_record['loss']:.3f}"
             f" ({'converged' if fit_record['converged'] else 'stopped at the evaluation limit'}),"
             f" {fit_record['wall_time_s']:g} s.",
+            *([f"{fit_record['note'][0].upper()}{fit_record['note'][1:]}.", ""] if fit_record.get("note") else []),
             "",
             "| parameter | start | fitted | prior | description |",
             "|---|---:|---:|---|---|",
@@ -327,6 +340,15 @@ def markdown(table: pd.DataFrame, fit_record: dict[str, Any] | None, figure: str
         lines.append(
             f"| {r['trial']} | {r['arm']}{ref} | {r['endpoint']} ({r['unit']}) | {r['published']:g} | "
             f"{_num(r['simulated'])} | {_num(r['error'])} |"
+        )
+    lines.append("")
+    terms = [(abs(error_term(t, float(sim))), t, float(sim)) for t, sim in zip(targets(), table["simulated"], strict=True)]
+    worst = sorted(terms, key=lambda x: -x[0])[:5]
+    lines += ["Largest misfits (by their share of the loss):", ""]
+    for share, t, sim in worst:
+        ref = f" vs {t.reference}" if t.reference else ""
+        lines.append(
+            f"- {t.trial} {t.arm}{ref} {t.endpoint}: simulated {_num(sim)}, published {t.published:g} (loss term {share**2:.2f})"
         )
     lines.append("")
     if figure:
