@@ -178,7 +178,7 @@ def run_trial(
             "chunks": len(chunks),
             "chunks_resumed": n_resumed,
             "scheduler": scheduler or "local cluster",
-            "inclusion_probabilities": list(accept),
+            "inclusion_probabilities": [round(a, 3) for a in accept],
             "wall_time_s": round(time.perf_counter() - started, 2),
             "failed_simulations": int((~patients["ok"]).sum()),
         }
