@@ -106,6 +106,16 @@ def test_dask_local_cluster_equals_serial(kb: KnowledgeBase, tmp_path: Path, ref
     assert run.meta["scheduler"] == "local cluster"
 
 
+@pytest.mark.slow
+def test_existing_cluster_by_address_equals_serial(kb: KnowledgeBase, tmp_path: Path, reference: pd.DataFrame) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        run = run_trial(kb, _config(), tmp_path, scheduler=cluster.scheduler_address, progress=False)
+    pd.testing.assert_frame_equal(run.patients, reference)
+    assert run.meta["scheduler"].startswith("tcp://")
+
+
 def test_unreachable_scheduler_is_a_clear_error() -> None:
     with pytest.raises(TrialError, match=re.escape("no Dask scheduler answers at 'tcp://127.0.0.1:9'")):
         connect("tcp://127.0.0.1:9")
