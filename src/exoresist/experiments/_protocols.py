@@ -12,7 +12,7 @@ import numpy as np
 from exoresist.kb import KnowledgeBase, Mechanism
 from exoresist.kb.models import Intervention
 from exoresist.kb.vocab import Direction, EvidenceKind, ModelProcess
-from exoresist.model.assemble import Context, Scenario, active_mechanisms, assemble, pool_name, slug, strength_param
+from exoresist.model.assemble import Context, Scenario, active_mechanisms, apply_param, assemble, pool_name, strength_param
 from exoresist.model.drugs import DRUGS
 from exoresist.model.spec import ModelSpec
 from exoresist.ode import simulate
@@ -293,7 +293,7 @@ def _intervention(kb: KnowledgeBase, claim: Claim, i: Intervention) -> Outcome:
     context: Context = "patient" if DRUGS[claim.therapy].checkpoint else "mouse"
     days = 84.0 if context == "patient" else 28.0
     spec = _model(kb, Scenario(context, (claim.therapy,), (i.id,), days=days))
-    apply = f"apply_{slug(i.id.removeprefix('int:'))}"
+    apply = apply_param(i.id)
     v = _final(spec, [{apply: 1.0}, {apply: 0.0}], days, "tumour_Mcells")
     effect = float(np.log(v[1] / v[0]))
     return Outcome(

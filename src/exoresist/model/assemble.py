@@ -55,6 +55,11 @@ def strength_param(record_id: str) -> str:
     return f"strength_{slug(record_id.split(':', 1)[1])}"
 
 
+def apply_param(intervention_id: str) -> str:
+    """Name of the 0/1 parameter that switches an intervention on in a scenario that includes it."""
+    return f"apply_{slug(intervention_id.removeprefix('int:'))}"
+
+
 def pool_name(entity_id: str) -> str:
     """Name of the cargo-pool species of an entity."""
     return f"X_{slug(entity_id.removeprefix('ent:'))}"
@@ -858,7 +863,7 @@ def _interventions(b: _Builder, interventions: list[Intervention], pools: dict[s
         key = slug(i.id.removeprefix("int:"))
         on = b.sp(f"on_{key}", "0", "1", f"{i.name} applied (1) or not (0)", rec, kind="discrete")
         apply = b.par(
-            P(f"apply_{key}", 1.0, 0.0, 1.0, "1", "set by the scenario", f"1 to apply {i.name}, 0 to leave it out", "linear")
+            P(apply_param(i.id), 1.0, 0.0, 1.0, "1", "set by the scenario", f"1 to apply {i.name}, 0 to leave it out", "linear")
         )
         b.events.append(Event(f"start_{on}", start, ((on, apply),), f"{i.name} starts", rec))
         if i.process is ModelProcess.NEUTRALISE_CARGO:
