@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -316,3 +317,22 @@ def test_max_steps_fails_only_the_sets_that_need_more() -> None:
     assert res.ok.tolist() == [True, False]
     assert res.messages[1].startswith("more than 40 steps before t = 5 day")
     assert np.isnan(res.states[1, 1, 0]) and res.states[1, 0, 0] == 1.0
+
+
+def test_output_only_assignments_are_not_evaluated_by_the_right_hand_side() -> None:
+    base = logistic_spec()
+    extra = (
+        Assignment("V", "sqrt(N) * 2 + K", "cell", "output only"),
+        Assignment("W", "pow(V, 3) / K", "cell", "output only, from another"),
+    )
+    spec = dataclasses.replace(base, assignments=(*base.assignments, *extra))
+    m0, m1 = compile_spec(base), compile_spec(spec)
+    assert m1.rhs_ops[1] - m1.rhs_ops[0] == m0.rhs_ops[1] - m0.rhs_ops[0]
+    assert m1.jac_ops[1] - m1.jac_ops[0] == m0.jac_ops[1] - m0.jac_ops[0]
+    r0 = simulate(base, t_end_day=50.0)
+    r1 = simulate(spec, t_end_day=50.0)
+    assert np.array_equal(r0.species("N"), r1.species("N"))
+    n = r1.species("N")[0]
+    v = np.sqrt(n) * 2 + 1e9
+    assert np.allclose(r1.derived_value("V")[0], v, rtol=1e-14)
+    assert np.allclose(r1.derived_value("W")[0], v**3 / 1e9, rtol=1e-13)

@@ -9,8 +9,9 @@ parameter set integrated together); the layout is fixed: species ``0 .. n_y-1``,
 ``n_y .. n_y+n_p-1``, then ``t``, then the constants, then temporaries. An instruction is four
 integers ``(opcode, dst, a, b)``. Several *programs* (slices of the tape) exist:
 
-- ``rhs``: ordered assignments and reaction rates; ``f = S r`` is then accumulated from the rate
-  registers with the sparse stoichiometry (``f_row, f_reg, f_coef``);
+- ``rhs``: the ordered assignments and reaction rates, as far as the rates need them; ``f = S r``
+  is then accumulated from the rate registers with the sparse stoichiometry
+  (``f_row, f_reg, f_coef``);
 - ``jac`` (run right after ``rhs`` at the same point, reusing its registers): the nonzero entries
   of ``J = d f / d y`` and, when a rate or assignment uses ``t``, of ``d f / d t``. Partial
   derivatives come from sympy; the chain rule through the ordered assignments is applied on the tape
@@ -20,7 +21,11 @@ integers ``(opcode, dst, a, b)``. Several *programs* (slices of the tape) exist:
 
 Expressions of the spec language are parsed with :mod:`ast` (after renaming every model name to a
 safe identifier), derivatives are built with sympy, and both are emitted with value numbering (an
-identical instruction is emitted once). Registers of temporaries are reused once dead (linear scan).
+identical instruction is emitted once). Every program keeps only the instructions its outputs
+depend on (backward liveness), so e.g. assignments that only feed outputs (volumes, diameters) cost
+nothing in the right-hand side, and an event evaluates only what its targets need; the Jacobian
+part holds whatever else the Jacobian and ``df/dt`` need. Registers of temporaries are reused once
+dead (linear scan).
 
 The linear systems ``(I / (h gamma) - J) k = v`` are solved with a sparse LU whose pivot order
 (minimum degree on the symmetrised pattern, diagonal pivots) and fill-in are fixed here; the factor
@@ -321,6 +326,23 @@ def _minimum_degree(pattern: np.ndarray) -> list[int]:
     return order
 
 
+def _live_ops(ops: list[tuple[int, int, int, int]], outputs: list[int]) -> list[tuple[int, int, int, int]]:
+    """The instructions of an SSA program that ``outputs`` depend on, in their order (backward
+    liveness: dead instructions, e.g. assignments only needed for outputs, are dropped)."""
+    live = {v for v in outputs if v >= VIRTUAL}
+    keep: list[tuple[int, int, int, int]] = []
+    for ins in reversed(ops):
+        op, dst, a, b = ins
+        if dst not in live:
+            continue
+        keep.append(ins)
+        live.add(a)
+        if op not in _UNARY:
+            live.add(b)
+    keep.reverse()
+    return keep
+
+
 def _allocate(
     ops: list[tuple[int, int, int, int]], live_out: set[int], first_temp: int, const_id: Mapping[int, int]
 ) -> tuple[list[tuple[int, int, int, int]], dict[int, int], int]:
@@ -541,6 +563,14 @@ def _build(spec: ModelSpec) -> CompiledModel:
     jac_ops = builder.ops
     builder.ops = []
 
+    # dead-instruction elimination: the rhs part keeps only what the rates need (it also runs
+    # alone, for the stages); the jac part anything else the Jacobian and df/dt need
+    j_out = [v for _, _, v in j_entries]
+    dt_out = [v for _, v in dt_entries]
+    rhs_live = _live_ops(rhs_ops, r_v)
+    in_rhs = {dst for _, dst, _, _ in rhs_live}
+    jac_live = [ins for ins in _live_ops(rhs_ops + jac_ops, [*j_out, *dt_out]) if ins[1] not in in_rhs]
+
     # constants and physical layout
     n_const = len(builder.consts)
     first_temp = t_reg + 1 + n_const
@@ -564,15 +594,13 @@ def _build(spec: ModelSpec) -> CompiledModel:
         n_reg = max(n_reg, used)
 
     for name, (ops, out) in programs.items():
-        place(name, ops, out, set(out))
+        place(name, _live_ops(ops, out), out, set(out))
     # rhs + jac are allocated as one program: the Jacobian reads registers the rates left, and the
     # rates stay live to the end (f is accumulated from them between the two)
-    j_out = [v for _, _, v in j_entries]
-    dt_out = [v for _, v in dt_entries]
-    place("rhsjac", rhs_ops + jac_ops, [*r_v, *j_out, *dt_out], {*r_v, *j_out, *dt_out})
+    place("rhsjac", rhs_live + jac_live, [*r_v, *j_out, *dt_out], {*r_v, *j_out, *dt_out})
     lo, hi = slices["rhsjac"]
-    slices["rhs"] = (lo, lo + len(rhs_ops))
-    slices["jac"] = (lo + len(rhs_ops), hi)
+    slices["rhs"] = (lo, lo + len(rhs_live))
+    slices["jac"] = (lo + len(rhs_live), hi)
     rate_reg = outputs["rhsjac"][:n_r]
     j_reg = np.array(outputs["rhsjac"][n_r : n_r + len(j_out)], dtype=np.int64)
     dt_reg = np.array(outputs["rhsjac"][n_r + len(j_out) :], dtype=np.int64)
