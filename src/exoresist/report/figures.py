@@ -140,6 +140,20 @@ def risk_ticks(horizon_month: float) -> list[float]:
     return [step * i for i in range(math.floor(horizon_month / step + 1e-9) + 1)]
 
 
+def _hide_top_right(ax: Axes) -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _style_bar_axis(ax: Axes, xlabel: str) -> None:
+    """Horizontal-bar axes: x label, light vertical grid behind the bars, open top and right."""
+    ax.set_xlabel(xlabel, fontsize=_FONT)
+    ax.tick_params(axis="x", labelsize=_FONT - 1)
+    ax.grid(axis="x", alpha=0.3, lw=0.6)
+    ax.set_axisbelow(True)
+    _hide_top_right(ax)
+
+
 def km_figure(patients: pd.DataFrame, endpoint: Endpoint, *, arms: Sequence[str] | None = None) -> Figure:
     """Kaplan–Meier curves per arm for progression-free (``"pfs"``) or overall (``"os"``) survival.
 
@@ -189,8 +203,7 @@ def km_figure(patients: pd.DataFrame, endpoint: Endpoint, *, arms: Sequence[str]
     ax.grid(alpha=0.25, lw=0.6)
     ax.tick_params(labelsize=_FONT - 1)
     ax.set_xlabel("months since start of treatment", fontsize=_FONT)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _hide_top_right(ax)
     handles: list[Artist] = [h for h in ax.get_lines() if not str(h.get_label()).startswith("_")]
     handles.append(Line2D([], [], ls="none", marker="|", ms=7, color="#444444", label="censored"))
     # above the plot, where it cannot hide a curve whatever their shape
@@ -265,8 +278,7 @@ def waterfall_figure(patients: pd.DataFrame, *, arms: Sequence[str] | None = Non
         ax.set_xlabel("patients, sorted by best change", fontsize=_FONT - 1)
         if y.size == 0:
             ax.text(0.5, 0.5, "no measured patients", transform=ax.transAxes, ha="center", va="center", fontsize=_FONT - 1)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
+        _hide_top_right(ax)
     # labels where the bars leave room: +20 on the right (shrinking tumours), −30 on the left (growing)
     right = blended_transform_factory(axes[-1].transAxes, axes[-1].transData)
     axes[-1].text(0.99, PD_THRESHOLD_PCT + 2, "+20 %: progression", transform=right, ha="right", va="bottom", fontsize=_FONT - 1)
@@ -330,12 +342,7 @@ def attribution_figure(attribution: pd.DataFrame, *, arms: Sequence[str] | None 
     ax.set_ylim(-0.6, n_rec - 0.4)
     top_share = float(records["max_share"].max()) if n_rec else 0.0
     ax.set_xlim(0.0, min(100.0, max(5.0, 100.0 * top_share * 1.1)))
-    ax.set_xlabel("progressing patients whose progression the mechanism carried (%)", fontsize=_FONT)
-    ax.tick_params(axis="x", labelsize=_FONT - 1)
-    ax.grid(axis="x", alpha=0.3, lw=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _style_bar_axis(ax, "progressing patients whose progression the mechanism carried (%)")
     ax.legend(loc="lower right", fontsize=_FONT - 1, title="arm", title_fontsize=_FONT - 1, framealpha=0.92)
     if n_rec == 0:
         ax.text(0.5, 0.5, "no progressing patients", transform=ax.transAxes, ha="center", va="center")
@@ -484,12 +491,7 @@ def sensitivity_figure(sensitivity: pd.DataFrame) -> Figure:
         ax.set_xlim(left * 1.1, max(right * 1.08, 0.05))
         ax.axvline(0.0, color="#222222", lw=0.6)
         ax.set_title(f"output: {output}", fontsize=_FONT + 1)
-        ax.set_xlabel("Sobol index (share of output variance)", fontsize=_FONT)
-        ax.tick_params(axis="x", labelsize=_FONT - 1)
-        ax.grid(axis="x", alpha=0.3, lw=0.6)
-        ax.set_axisbelow(True)
-        for side in ("top", "right"):
-            ax.spines[side].set_visible(False)
+        _style_bar_axis(ax, "Sobol index (share of output variance)")
     handles: list[Artist] = [
         Patch(color=st_colour, label="total-order index ST (with interactions; bar: confidence interval)"),
         Patch(color=s1_colour, label="first-order index S1 (parameter alone)"),
