@@ -133,9 +133,9 @@ def test_bad_arguments_fail_before_any_file_is_written(kb: KnowledgeBase, tmp_pa
 def test_post_sorafenib_patients_carry_their_acquired_state(kb: KnowledgeBase, tmp_path: Path) -> None:
     from exoresist.cohort.trial import _post_sorafenib
 
-    draws, attempts, at_pd, spec, _ = _post_sorafenib(kb, COHORT, 5, [0, 1, 2], (1.0, 1.0, 1.0))
+    draws, attempts, at_progression = _post_sorafenib(kb, COHORT, 5, [0, 1, 2], (1.0, 1.0, 1.0))
     assert len(draws) == 3 and attempts.shape == (3,)
-    resistant = at_pd.states[:, 0, spec.species_names.index("R_sorafenib")]
+    resistant = at_progression["R_sorafenib"]
     assert (resistant > 0).all()  # progressed on sorafenib: sorafenib-resistant cells at the start
     run = run_trial(
         kb, _config(population="post-sorafenib", patients=3, chunk_size=3), tmp_path, scheduler="serial", progress=False

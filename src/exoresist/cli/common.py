@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -18,6 +19,14 @@ from exoresist.kb.store import StoreError
 # piped or captured output (CI logs, `make demo`) has no terminal width: give tables room
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, soft_wrap=True)
+
+
+class TableOrJson(StrEnum):
+    """``--format`` of the commands that print a table or JSON."""
+
+    table = "table"
+    json = "json"
+
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from exoresist.cli.common import console, err_console, fail_on_errors
+from exoresist.cli.common import TableOrJson, console, err_console, fail_on_errors
 from exoresist.kb import load_kb
 
 app = typer.Typer(help="In-silico replays of the review's experiments.", no_args_is_help=True)
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
 @app.command()
 @fail_on_errors
 def run(
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
     record: Annotated[list[str] | None, typer.Option("--record", help="Only the claims of these record ids; repeatable.")] = None,
     specificity: Annotated[
         bool, typer.Option("--specificity/--no-specificity", help="Also run the knockout specificity checks.")
@@ -71,7 +65,7 @@ def run(
         {"record_id": o.claim.record_id, "passed": o.passed, "detail": o.detail, **o.values} for o in checks
     ]
     n_pass = sum(r["passed"] for r in rows)
-    if fmt is Format.json:
+    if fmt is TableOrJson.json:
         typer.echo(json.dumps({"claims": rows, "specificity": spec_rows, "passed": n_pass, "total": len(rows)}, indent=2))
     else:
         table = Table(title=f"{n_pass} of {len(rows)} claims reproduced", title_justify="left")

@@ -12,15 +12,10 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from exoresist.cli.common import console, err_console, fail_on_errors
+from exoresist.cli.common import TableOrJson, console, err_console, fail_on_errors
 from exoresist.kb import load_kb
 
 app = typer.Typer(help="Virtual patients and in-silico trials (Dask), calibration and sensitivity.", no_args_is_help=True)
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class PopulationName(StrEnum):
@@ -102,7 +97,7 @@ def run_command(
     ),
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Patients per Dask task.")] = 50,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
 ) -> None:
     """Run (or resume) a virtual trial and print response, survival and comparisons per arm."""
     from exoresist.cohort.calibration import calibrated_cohort
@@ -112,13 +107,13 @@ def run_command(
     kb = load_kb()
     config = TrialConfig(tuple(arm), population.value, patients, months, seed, chunk_size, calibrated_cohort())
     config.validate(kb)  # every argument checked before a cluster starts
-    run = run_trial(kb, config, out, scheduler=scheduler, progress=sys.stderr.isatty() or fmt is Format.table)
+    run = run_trial(kb, config, out, scheduler=scheduler, progress=sys.stderr.isatty() or fmt is TableOrJson.table)
     run.meta["command"] = "exoresist " + " ".join(sys.argv[1:])
     if report is not None:
         from exoresist.report.trial_report import write_report
 
         write_report(run, report)
-    if fmt is Format.json:
+    if fmt is TableOrJson.json:
         typer.echo(json.dumps(run.to_json_dict(), indent=2, default=float))
     else:
         print_trial(run)
@@ -140,7 +135,7 @@ def calibrate_command(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write docs/calibration.md (and its figure) here.")
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
 ) -> None:
     """Fit cohort parameters to SHARP and IMbrave150 (--fit), or show simulated vs published (--check)."""
     from exoresist.cohort import calibration as cal
@@ -170,7 +165,7 @@ def calibrate_command(
     else:
         cohort = cal.calibrated_cohort()
         fit_record = cal.fit_record()
-    _, table = cal.check(kb, cohort, out, patients=patients, seed=seed, scheduler=scheduler, progress=fmt is Format.table)
+    _, table = cal.check(kb, cohort, out, patients=patients, seed=seed, scheduler=scheduler, progress=fmt is TableOrJson.table)
     if output is not None:
         from exoresist.cli.common import atomic_write
         from exoresist.report.figures import calibration_figure
@@ -181,7 +176,7 @@ def calibrate_command(
         fig.savefig(figure_path, dpi=110, bbox_inches="tight")
         atomic_write(output, cal.markdown(table, fit_record, f"figures/{figure_path.name}"))
         err_console.print(f"wrote {output} and {figure_path}")
-    if fmt is Format.json:
+    if fmt is TableOrJson.json:
         typer.echo(
             json.dumps(
                 finite_or_none({"loss": cal.loss(table), "fit": fit_record, "targets": table.to_dict(orient="records")}), indent=2
@@ -208,7 +203,7 @@ def sensitivity_command(
     months: Annotated[float, typer.Option("--months")] = 24.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     figure: Annotated[Path | None, typer.Option("--figure", help="Write the ranking figure (PNG) here.")] = None,
-    fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+    fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
 ) -> None:
     """Sobol indices of PFS and response to the exosome parameters; mechanisms ranked by total effect."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -234,7 +229,7 @@ def sensitivity_command(
         figure.parent.mkdir(parents=True, exist_ok=True)
         sensitivity_figure(result.table).savefig(figure, dpi=110, bbox_inches="tight")
         err_console.print(f"wrote {figure}")
-    if fmt is Format.json:
+    if fmt is TableOrJson.json:
         typer.echo(json.dumps(result.to_json_dict(), indent=2))
         return
     t = Table(

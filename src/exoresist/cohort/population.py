@@ -26,7 +26,14 @@ from typing import Literal
 import numpy as np
 
 from exoresist.kb import KnowledgeBase
-from exoresist.model.assemble import Scenario, active_mechanisms, assemble, strength_param
+from exoresist.model.assemble import (
+    INITIAL_STATE_PARAMETERS,
+    STRENGTH_PRIOR,
+    Scenario,
+    active_mechanisms,
+    assemble,
+    strength_param,
+)
 from exoresist.model.drugs import all_parameters
 from exoresist.model.spec import ModelSpec, Parameter
 
@@ -168,11 +175,11 @@ class CohortParameters:
 
     def model_overrides(self) -> dict[str, float]:
         """Population-level model parameter values these cohort parameters imply."""
-        base = {p.name: p.default for p in all_parameters()}
+        base = _model_parameters()
         return {
             "k_growth_patient_per_day": self["growth_median_per_day"],
-            "sorafenib_kmax_per_day": base["sorafenib_kmax_per_day"] * self["sorafenib_kmax_scale"],
-            "k_t_kill_per_day": base["k_t_kill_per_day"] * self["t_kill_scale"],
+            "sorafenib_kmax_per_day": base["sorafenib_kmax_per_day"].default * self["sorafenib_kmax_scale"],
+            "k_t_kill_per_day": base["k_t_kill_per_day"].default * self["t_kill_scale"],
         }
 
 
@@ -209,7 +216,7 @@ def draw_candidate(
     inclusion step) and ``death_e`` (the unit-exponential death threshold).
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, stream, slot, attempt]))
-    base = {p.name: p for p in all_parameters()}
+    base = _model_parameters()
     out: dict[str, float] = {}
     out["k_growth_patient_per_day"] = cohort["growth_median_per_day"] * float(
         np.exp(cohort["growth_sigma"] * rng.standard_normal())
@@ -217,9 +224,9 @@ def draw_candidate(
     d0 = float(np.exp(rng.uniform(*np.log(INITIAL_DIAMETER_RANGE_MM))))
     out["init_tumour_patient_Mcells"] = math.pi / 6 * d0**3 / base["cell_volume_mm3_per_Mcell"].default
     for name in PRIOR_DRAWN:
-        out[name] = _prior_draw(rng, _prior_of(name))
+        out[name] = _prior_draw(rng, base[name])
     overrides = cohort.model_overrides()
-    for p in all_parameters():
+    for p in base.values():
         if p.name.endswith("_k_el_per_day") or p.name.endswith("_cl_L_per_day"):
             cv = PK_CV.get(p.name, PK_CV_DEFAULT)
             sigma = math.sqrt(math.log1p(cv * cv))
@@ -228,31 +235,17 @@ def draw_candidate(
     p_expr = cohort["p_cargo_expressed"]
     for rid in mechanism_records(kb):
         expressed = rng.uniform() < p_expr
-        strength = float(np.exp(rng.uniform(np.log(0.1), np.log(10.0))))
+        strength = float(np.exp(rng.uniform(*np.log(STRENGTH_PRIOR))))
         out[strength_param(rid)] = strength if expressed else 0.0
     out["inclusion_u"] = float(rng.uniform())
     out["death_e"] = float(rng.exponential())
     return out
 
 
-@lru_cache(maxsize=64)
-def _prior_of(name: str) -> Parameter:
-    for p in all_parameters():
-        if p.name == name:
-            return p
-    # population parameters added at assembly (initial tumour, stem fraction) live in the spec
-    spec = patient_spec(_default_kb(), (), (), BURN_IN_DAY, BURN_IN_DAY)
-    for p in spec.parameters:
-        if p.name == name:
-            return p
-    raise PopulationError(f"no prior for parameter '{name}'")
-
-
 @lru_cache(maxsize=1)
-def _default_kb() -> KnowledgeBase:
-    from exoresist.kb import load_kb
-
-    return load_kb()
+def _model_parameters() -> dict[str, Parameter]:
+    """Every parameter a patient model has before records add theirs, by name."""
+    return {p.name: p for p in (*all_parameters(), *INITIAL_STATE_PARAMETERS)}
 
 
 def patient_spec(

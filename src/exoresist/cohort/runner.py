@@ -208,7 +208,8 @@ def _execute(
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    done_before = sum(len(chunks[i]) for i in range(len(chunks)) if i not in set(todo))
+    pending = set(todo)
+    done_before = sum(len(c) for i, c in enumerate(chunks) if i not in pending)
     columns = (
         TextColumn("patients"),
         BarColumn(),

@@ -30,8 +30,8 @@ from exoresist.cohort.population import (
     parameter_matrix,
     patient_spec,
 )
-from exoresist.cohort.trial import Arm, TrialError, endpoints, parse_arm, simulation_grid
-from exoresist.kb import KnowledgeBase, Mechanism
+from exoresist.cohort.trial import Arm, TrialError, endpoints, parse_arm, record_label, simulation_grid
+from exoresist.kb import KnowledgeBase
 from exoresist.model.assemble import strength_param
 from exoresist.ode import simulate
 
@@ -84,11 +84,9 @@ def factors(kb: KnowledgeBase, arm: Arm, months: float) -> list[tuple[str, float
     out = []
     for rid in mechanism_records(kb):
         name = strength_param(rid)
-        if name in by_name:
-            rec = kb.get(rid)
-            assert isinstance(rec, Mechanism)
-            proc = rec.process.value if rec.process else ""
-            out.append((name, 0.1, 10.0, True, f"{kb.entity(rec.cargo).name} ({proc})", rid))
+        p = by_name.get(name)
+        if p is not None:
+            out.append((name, p.low, p.high, True, record_label(kb, rid), rid))
     for name in GENERIC_EXOSOME_PARAMETERS:
         p = by_name.get(name)
         if p is not None and p.high > p.low:

@@ -306,10 +306,8 @@ def endpoints(
     return frame
 
 
-def _to_start_state(old: ModelSpec, new: ModelSpec, res: SimulationResult, idx: np.ndarray) -> dict[str, np.ndarray]:
-    """State of ``res`` at output index ``idx[i]`` per patient, mapped onto the species of ``new``."""
-    rows = np.arange(idx.size)
-    values = {name: res.states[rows, idx, k] for k, name in enumerate(old.species_names)}
+def _to_start_state(values: Mapping[str, np.ndarray], new: ModelSpec) -> dict[str, np.ndarray]:
+    """Per-patient species values (by name) mapped onto the species of ``new``."""
     new_names = set(new.species_names)
     out = {name: v.copy() for name, v in values.items() if name in new_names}
     for name, v in values.items():
@@ -320,15 +318,15 @@ def _to_start_state(old: ModelSpec, new: ModelSpec, res: SimulationResult, idx: 
 
 def _post_sorafenib(
     kb: KnowledgeBase, cohort: CohortParameters, seed: int, slots: Sequence[int], accept: Sequence[float]
-) -> tuple[list[dict[str, float]], np.ndarray, SimulationResult, ModelSpec, np.ndarray]:
-    """Select patients who progressed on first-line sorafenib; returns draws, attempts, the sorafenib
-    result, its spec and each patient's output index at progression."""
+) -> tuple[list[dict[str, float]], np.ndarray, dict[str, np.ndarray]]:
+    """Select patients who progressed on first-line sorafenib; returns their draws, attempt numbers
+    and the whole model state at the progression scan (species name -> value per patient)."""
     end = BURN_IN_DAY + PRE_TREATMENT_MAX_MONTHS * DAYS_PER_MONTH
     spec = patient_spec(kb, ("ther:sorafenib",), (), end, BURN_IN_DAY)
     times = simulation_grid(BURN_IN_DAY, end)
     slots_arr = np.asarray(slots, dtype=int)
     first = np.zeros(slots_arr.size, dtype=int)
-    chosen: list[tuple[int, dict[str, float], int, np.ndarray, np.ndarray]] = []
+    chosen: list[tuple[int, dict[str, float], int, np.ndarray]] = []
     pending = np.arange(slots_arr.size)
     for _ in range(MAX_ATTEMPTS):
         if pending.size == 0:
@@ -341,7 +339,7 @@ def _post_sorafenib(
         pd_days = BURN_IN_DAY + ends["pfs_month"].to_numpy() * DAYS_PER_MONTH
         for k in np.flatnonzero(eligible):
             idx = int(np.argmin(np.abs(times - pd_days[k])))
-            chosen.append((int(pending[k]), sel.draws[k], int(sel.attempts[k]), res.states[k, idx], res.derived[k, idx]))
+            chosen.append((int(pending[k]), sel.draws[k], int(sel.attempts[k]), res.states[k, idx]))
         first[pending] = sel.attempts + 1
         pending = pending[~eligible]
     if pending.size:
@@ -352,18 +350,8 @@ def _post_sorafenib(
     chosen.sort(key=lambda c: c[0])
     draws = [c[1] for c in chosen]
     attempts = np.array([c[2] for c in chosen])
-    states = np.stack([c[3] for c in chosen])[:, None, :]
-    derived = np.stack([c[4] for c in chosen])[:, None, :]
-    at_pd = dataclasses.replace(
-        res,
-        times_day=np.array([0.0]),
-        states=states,
-        derived=derived,
-        params=parameter_matrix(spec, cohort, draws),
-        ok=np.ones(len(draws), dtype=bool),
-        messages=tuple("" for _ in draws),
-    )
-    return draws, attempts, at_pd, spec, np.zeros(len(draws), dtype=int)
+    states = np.stack([c[3] for c in chosen])
+    return draws, attempts, {name: states[:, k] for k, name in enumerate(spec.species_names)}
 
 
 def simulate_chunk(
@@ -383,7 +371,7 @@ def simulate_chunk(
         end = BURN_IN_DAY + days
         death_e = np.array([d["death_e"] for d in draws])
     else:
-        draws, attempts, at_pd, pre_spec, idx = _post_sorafenib(kb, cohort, config.seed, slots, accept)
+        draws, attempts, at_progression = _post_sorafenib(kb, cohort, config.seed, slots, accept)
         start = _Start(0.0)
         tvdt = np.full(len(draws), np.nan)
         end = days
@@ -399,7 +387,7 @@ def simulate_chunk(
         spec = patient_spec(kb, arm.therapies, arm.interventions, end, start.start_day)
         arm_start = start
         if config.population == "post-sorafenib":
-            arm_start = _Start(0.0, _to_start_state(pre_spec, spec, at_pd, idx))
+            arm_start = _Start(0.0, _to_start_state(at_progression, spec))
         res = _run(spec, cohort, draws, simulation_grid(arm_start.start_day, end), arm_start)
         frame = endpoints(kb, spec, res, arm_start.start_day, death_e, cohort, draws)
         frame.insert(0, "arm", arm.label)
@@ -417,6 +405,12 @@ def _mech(kb: KnowledgeBase, record_id: str) -> Mechanism:
     rec = kb.get(record_id)
     assert isinstance(rec, Mechanism)
     return rec
+
+
+def record_label(kb: KnowledgeBase, record_id: str) -> str:
+    """Short label of a mechanism record for tables and figures: its cargo and process."""
+    m = _mech(kb, record_id)
+    return f"{kb.entity(m.cargo).name} ({m.process.value if m.process else ''})"
 
 
 # --- statistics ------------------------------------------------------------------------------------
@@ -491,12 +485,11 @@ def attribution(kb: KnowledgeBase, patients: pd.DataFrame, arm_order: Sequence[s
             values = g[col].to_numpy(dtype=float) if col in g else np.array([])
             if n == 0 or np.all(np.isnan(values)):
                 continue
-            m = _mech(kb, rid)
             rows.append(
                 {
                     "arm": label,
                     "record_id": rid,
-                    "label": f"{kb.entity(m.cargo).name} ({m.process.value if m.process else ''})",
+                    "label": record_label(kb, rid),
                     "n_progressing": n,
                     "share": float((g["top_mechanism"] == rid).sum() / n),
                     "mean_contribution": float(np.nanmean(values)),

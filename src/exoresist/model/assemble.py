@@ -260,13 +260,16 @@ def _used_names(b: _Builder) -> set[str]:
 # --- populations ------------------------------------------------------------------------------
 
 TUMOUR_INIT = {"culture": "0.1", "mouse": "100", "patient": "init_tumour_patient_Mcells"}
+INITIAL_STATE_PARAMETERS = (
+    P("init_tumour_patient_Mcells", 3e4, 3e3, 2e5, "Mcells", "assumed (a 3 cm3 liver tumour)", "initial patient tumour cells"),
+    P("init_stem_fraction", 0.02, 0.005, 0.1, "1", "assumed", "initial fraction of stem-like tumour cells", "linear"),
+)
+"""Parameters of the initial tumour, added to every assembled model."""
 
 
 def _populations(b: _Builder, ctx: Context) -> None:
-    b.par(
-        P("init_tumour_patient_Mcells", 3e4, 3e3, 2e5, "Mcells", "assumed (a 3 cm3 liver tumour)", "initial patient tumour cells")
-    )
-    b.par(P("init_stem_fraction", 0.02, 0.005, 0.1, "1", "assumed", "initial fraction of stem-like tumour cells", "linear"))
+    for p in INITIAL_STATE_PARAMETERS:
+        b.par(p)
     t0 = TUMOUR_INIT[ctx]
     b.sp("S", f"{t0} * (1 - init_stem_fraction)", "Mcells", "drug-sensitive tumour cells")
     b.sp("C", f"{t0} * init_stem_fraction", "Mcells", "cancer stem-like cells (intrinsically resistant, high secretion)")
@@ -503,9 +506,13 @@ def _on_windows(d: DrugModel, start: float, end: float) -> list[tuple[float, flo
 # --- effects ----------------------------------------------------------------------------------
 
 
+STRENGTH_PRIOR = (0.1, 10.0)
+"""Prior range of every record's strength multiplier (log scale, assumed)."""
+
+
 def _strength(b: _Builder, record_id: str) -> str:
     name = strength_param(record_id)
-    b.par(P(name, 1.0, 0.1, 10.0, "1", "assumed", f"strength of {record_id}"))
+    b.par(P(name, 1.0, *STRENGTH_PRIOR, "1", "assumed", f"strength of {record_id}"))
     return name
 
 
