@@ -90,6 +90,7 @@ class _Builder:
         self.consts: dict[float, int] = {}
         self.ops: list[tuple[int, int, int, int]] = []  # virtual: (op, dst, a, b), dst >= VBASE
         self.memo: dict[tuple[int, int, int], int] = {}
+        self.negated: dict[int, int] = {}  # register -> the register it is the negation of
         self.next_virtual = VIRTUAL
 
     def const(self, value: float) -> int:
@@ -109,10 +110,21 @@ class _Builder:
         self.next_virtual += 1
         self.ops.append((op, dst, a, b))
         self.memo[key] = dst
+        if op == OP_NEG:
+            self.negated[dst] = a
         return dst
 
-    # simple algebra that keeps the tape short (exact in floating point)
+    # simple algebra that keeps the tape short, each rule exact in IEEE arithmetic (a + (-b) is
+    # a - b; (-a) b is -(a b); (-a) + (-b) is -(a + b)); negations move outwards until a sum
+    # absorbs them, and a negation nothing reads any more is then dropped as dead
     def add(self, a: int, b: int) -> int:
+        na, nb = self.negated.get(a), self.negated.get(b)
+        if na is not None and nb is not None:
+            return self.emit(OP_NEG, self.add(na, nb))
+        if nb is not None:
+            return self.emit(OP_SUB, a, nb)
+        if na is not None:
+            return self.emit(OP_SUB, b, na)
         return self.emit(OP_ADD, a, b)
 
     def mul(self, a: int, b: int) -> int:
@@ -121,6 +133,13 @@ class _Builder:
             return b
         if b == one:
             return a
+        na, nb = self.negated.get(a), self.negated.get(b)
+        if na is not None and nb is not None:
+            return self.mul(na, nb)
+        if na is not None:
+            return self.emit(OP_NEG, self.mul(na, b))
+        if nb is not None:
+            return self.emit(OP_NEG, self.mul(a, nb))
         return self.emit(OP_MUL, a, b)
 
 
@@ -370,14 +389,17 @@ def _allocate(
     for idx, (op, dst, a, b) in enumerate(ops):
         ra = reg(a)
         rb = reg(b) if op not in _UNARY else 0
-        for v in {a} if op in _UNARY else {a, b}:
-            if v >= VIRTUAL and last_use.get(v) == idx:
-                free.append(phys[v])
+        # the destination is taken before the operands that die here are freed, so it is never
+        # one of them: the engine's lane loops then vectorise (an in-place row would make LLVM's
+        # runtime alias check fall back to scalar code)
         if free:
             r = free.pop()
         else:
             r = n_reg
             n_reg += 1
+        for v in {a} if op in _UNARY else {a, b}:
+            if v >= VIRTUAL and last_use.get(v) == idx:
+                free.append(phys[v])
         phys[dst] = r
         out.append((op, r, ra, rb))
         if dst not in last_use:  # never read: the register is free again at once
