@@ -22,6 +22,7 @@ from exoresist.ode._engine import (
     FAIL_UNDERFLOW_ERROR,
     FAIL_UNDERFLOW_NEGATIVE,
     FAIL_UNDERFLOW_NONFINITE,
+    derive_range,
     integrate_range,
     model_tuple,
 )
@@ -122,7 +123,7 @@ def simulate(
     seed: int | None = None,
     progress: bool = False,
     initial_overrides: Mapping[str, ArrayLike] | None = None,
-    batch_size: int = 64,
+    batch_size: int = 128,
     max_steps: int = 200_000,
 ) -> SimulationResult:
     """Simulate every parameter set of ``params`` from t = 0 to ``t_end_day`` in one call.
@@ -210,6 +211,7 @@ def simulate(
     n_rej = np.zeros(n_sets, dtype=np.int64)
     states = np.full((n_sets, times.size, n_species), np.nan)
     derived = np.full((n_sets, times.size, n_assign), np.nan)
+    n_out = np.zeros(n_sets, dtype=np.int64)
 
     threads = min(_threads(), max(1, n_sets // 4))
     lanes = int(min(batch_size, max(1, -(-n_sets // threads))))
@@ -229,8 +231,9 @@ def simulate(
         lo, hi = int(bounds[c]), int(bounds[c + 1])
         integrate_range(
             M, p_sets, y0, stops, stop_out, stop_ev_lo, stop_ev_hi, ev_order, float(rtol), float(atol), int(max_steps),
-            lo, hi, lanes, status, fail_t, n_acc, n_rej, states, derived,
+            lo, hi, lanes, status, fail_t, n_acc, n_rej, states, n_out,
         )  # fmt: skip
+        derive_range(M, p_sets, times, states, n_out, lo, hi, lanes, derived)
         return hi - lo
 
     bar: Any = nullcontext()
