@@ -159,9 +159,41 @@ def run_program_lane(ops: np.ndarray, lo: int, hi: int, R: np.ndarray, q: int) -
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def _rhs_regs(M, R, tc, f):  # type: ignore[no-untyped-def]
+    """``f = S r(tc, y)`` on every lane, with ``y`` already in the species registers (rows
+    ``0 .. n-1`` of ``R``; the registers are left holding the rates). The stoichiometry entries
+    are sorted by row: the first entry of a row assigns, the others add, rows without any are 0."""
+    ops, rhs_lo, rhs_hi, f_row, f_reg, f_coef, t_reg = M[0], M[1], M[2], M[5], M[6], M[7], M[16]
+    n = f.shape[0]
+    nb = R.shape[1]
+    rt = R[t_reg]
+    for q in range(nb):
+        rt[q] = tc[q]
+    run_program(ops, rhs_lo, rhs_hi, R)
+    n_e = f_row.size
+    e = 0
+    for i in range(n):
+        fi = f[i]
+        if e < n_e and f_row[e] == i:
+            rr = R[f_reg[e]]
+            c = f_coef[e]
+            for q in range(nb):
+                fi[q] = c * rr[q]
+            e += 1
+            while e < n_e and f_row[e] == i:
+                rr = R[f_reg[e]]
+                c = f_coef[e]
+                for q in range(nb):
+                    fi[q] += c * rr[q]
+                e += 1
+        else:
+            for q in range(nb):
+                fi[q] = 0.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _rhs_at(M, R, arg, tc, f):  # type: ignore[no-untyped-def]
     """``f = S r(tc, arg)`` on every lane (registers are left holding the rates)."""
-    ops, rhs_lo, rhs_hi, f_row, f_reg, f_coef, t_reg = M[0], M[1], M[2], M[5], M[6], M[7], M[16]
     n = arg.shape[0]
     nb = R.shape[1]
     for i in range(n):
@@ -169,20 +201,7 @@ def _rhs_at(M, R, arg, tc, f):  # type: ignore[no-untyped-def]
         ai = arg[i]
         for q in range(nb):
             ri[q] = ai[q]
-    rt = R[t_reg]
-    for q in range(nb):
-        rt[q] = tc[q]
-    run_program(ops, rhs_lo, rhs_hi, R)
-    for i in range(n):
-        fi = f[i]
-        for q in range(nb):
-            fi[q] = 0.0
-    for e in range(f_row.size):
-        fi = f[f_row[e]]
-        rr = R[f_reg[e]]
-        c = f_coef[e]
-        for q in range(nb):
-            fi[q] += c * rr[q]
+    _rhs_regs(M, R, tc, f)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -362,7 +381,7 @@ def _solve(M, v, out, lu, inv_piv, xbuf, dense, dpiv, flag):  # type: ignore[no-
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _rodas_step(M, W, R, t, hh, y, f0, Jv, ft, active, ynew, err):  # type: ignore[no-untyped-def]
     """One Rodas4 step of size ``hh[lane]`` from ``(t, y)`` on every lane: ``ynew`` and ``err``."""
-    K, lu, inv_piv, grow, dense, dpiv, flag, xbuf, v, arg, f, tc, ih = W
+    K, lu, inv_piv, grow, dense, dpiv, flag, xbuf, v, f, tc, ih = W
     n, nb = y.shape
     _factor(M, Jv, hh, active, lu, inv_piv, grow, dense, dpiv, flag)
     k1, k2, k3, k4, k5, k6 = K[0], K[1], K[2], K[3], K[4], K[5]
@@ -380,10 +399,10 @@ def _rodas_step(M, W, R, t, hh, y, f0, Jv, ft, active, ynew, err):  # type: igno
     # stage 2
     for i in range(n):
         for q in range(nb):
-            arg[i, q] = y[i, q] + A21 * k1[i, q]
+            R[i, q] = y[i, q] + A21 * k1[i, q]
     for q in range(nb):
         tc[q] = t[q] + C2 * hh[q]
-    _rhs_at(M, R, arg, tc, f)
+    _rhs_regs(M, R, tc, f)
     for i in range(n):
         for q in range(nb):
             v[i, q] = f[i, q] + (C21 * ih[q]) * k1[i, q]
@@ -395,10 +414,10 @@ def _rodas_step(M, W, R, t, hh, y, f0, Jv, ft, active, ynew, err):  # type: igno
     # stage 3
     for i in range(n):
         for q in range(nb):
-            arg[i, q] = y[i, q] + A31 * k1[i, q] + A32 * k2[i, q]
+            R[i, q] = y[i, q] + A31 * k1[i, q] + A32 * k2[i, q]
     for q in range(nb):
         tc[q] = t[q] + C3 * hh[q]
-    _rhs_at(M, R, arg, tc, f)
+    _rhs_regs(M, R, tc, f)
     for i in range(n):
         for q in range(nb):
             v[i, q] = f[i, q] + (C31 * k1[i, q] + C32 * k2[i, q]) * ih[q]
@@ -410,10 +429,10 @@ def _rodas_step(M, W, R, t, hh, y, f0, Jv, ft, active, ynew, err):  # type: igno
     # stage 4
     for i in range(n):
         for q in range(nb):
-            arg[i, q] = y[i, q] + A41 * k1[i, q] + A42 * k2[i, q] + A43 * k3[i, q]
+            R[i, q] = y[i, q] + A41 * k1[i, q] + A42 * k2[i, q] + A43 * k3[i, q]
     for q in range(nb):
         tc[q] = t[q] + C4 * hh[q]
-    _rhs_at(M, R, arg, tc, f)
+    _rhs_regs(M, R, tc, f)
     for i in range(n):
         for q in range(nb):
             v[i, q] = f[i, q] + (C41 * k1[i, q] + C42 * k2[i, q] + C43 * k3[i, q]) * ih[q]
@@ -425,10 +444,12 @@ def _rodas_step(M, W, R, t, hh, y, f0, Jv, ft, active, ynew, err):  # type: igno
     # stage 5 (at y5, which is kept in ynew)
     for i in range(n):
         for q in range(nb):
-            ynew[i, q] = y[i, q] + A51 * k1[i, q] + A52 * k2[i, q] + A53 * k3[i, q] + A54 * k4[i, q]
+            y5 = y[i, q] + A51 * k1[i, q] + A52 * k2[i, q] + A53 * k3[i, q] + A54 * k4[i, q]
+            ynew[i, q] = y5
+            R[i, q] = y5
     for q in range(nb):
         tc[q] = t[q] + hh[q]
-    _rhs_at(M, R, ynew, tc, f)
+    _rhs_regs(M, R, tc, f)
     for i in range(n):
         for q in range(nb):
             v[i, q] = f[i, q] + (C51 * k1[i, q] + C52 * k2[i, q] + C53 * k3[i, q] + C54 * k4[i, q]) * ih[q]
@@ -436,8 +457,10 @@ def _rodas_step(M, W, R, t, hh, y, f0, Jv, ft, active, ynew, err):  # type: igno
     # stage 6 at y6 = y5 + k5
     for i in range(n):
         for q in range(nb):
-            ynew[i, q] += k5[i, q]
-    _rhs_at(M, R, ynew, tc, f)
+            y6 = ynew[i, q] + k5[i, q]
+            ynew[i, q] = y6
+            R[i, q] = y6
+    _rhs_regs(M, R, tc, f)
     for i in range(n):
         for q in range(nb):
             v[i, q] = f[i, q] + (C61 * k1[i, q] + C62 * k2[i, q] + C63 * k3[i, q] + C64 * k4[i, q] + C65 * k5[i, q]) * ih[q]
@@ -464,7 +487,6 @@ def _workspace(M, n, nb):  # type: ignore[no-untyped-def]
         np.zeros((nb, n, n)),
         np.zeros((nb, n), dtype=np.int64),
         np.zeros(nb, dtype=np.bool_),
-        np.zeros((n, nb)),
         np.zeros((n, nb)),
         np.zeros((n, nb)),
         np.zeros((n, nb)),
