@@ -217,11 +217,19 @@ def simulate(
     lanes = int(min(batch_size, max(1, -(-n_sets // threads))))
     # chunks of sets, each integrated by one worker on `lanes` lanes (a lane takes the chunk's next
     # set as soon as its set is done); chunks shrink towards the end (guided scheduling) so the
-    # threads finish together, and the progress bar moves
+    # threads finish together, and the progress bar moves. A chunk holds at least 8 sets per lane
+    # where it can (a chunk ends with lanes idling while its last sets finish), but no more than an
+    # equal share of what is left while that fills every thread's lanes, so that every thread has
+    # work; a chunk smaller than the lanes runs on as many lanes as it has sets
     bounds_list = [0]
     while bounds_list[-1] < n_sets:
         left = n_sets - bounds_list[-1]
-        size = max(left // (2 * threads), 8 * lanes) if threads > 1 else max(left // 8, 8 * lanes) if progress else left
+        if threads > 1:
+            size = max(left // (2 * threads), 8 * lanes)
+            if size > -(-left // threads) and left >= threads * lanes:
+                size = -(-left // threads)
+        else:
+            size = max(left // 8, 8 * lanes) if progress else left
         bounds_list.append(bounds_list[-1] + min(left, size))
     bounds = np.array(bounds_list, dtype=np.int64)
     n_chunks = bounds.size - 1
@@ -231,9 +239,9 @@ def simulate(
         lo, hi = int(bounds[c]), int(bounds[c + 1])
         integrate_range(
             M, p_sets, y0, stops, stop_out, stop_ev_lo, stop_ev_hi, ev_order, float(rtol), float(atol), int(max_steps),
-            lo, hi, lanes, status, fail_t, n_acc, n_rej, states, n_out,
+            lo, hi, min(lanes, hi - lo), status, fail_t, n_acc, n_rej, states, n_out,
         )  # fmt: skip
-        derive_range(M, p_sets, times, states, n_out, lo, hi, lanes, derived)
+        derive_range(M, p_sets, times, states, n_out, lo, hi, min(lanes, hi - lo), derived)
         return hi - lo
 
     bar: Any = nullcontext()
