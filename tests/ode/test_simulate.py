@@ -336,3 +336,57 @@ def test_output_only_assignments_are_not_evaluated_by_the_right_hand_side() -> N
     v = np.sqrt(n) * 2 + 1e9
     assert np.allclose(r1.derived_value("V")[0], v, rtol=1e-14)
     assert np.allclose(r1.derived_value("W")[0], v**3 / 1e9, rtol=1e-13)
+
+
+def test_derived_outputs_equal_the_derived_program_at_each_output() -> None:
+    """Derived quantities are evaluated after the integration (vectorised over outputs); they must
+    equal the derived program run on the recorded state, parameters and time, and stay NaN after
+    a set's failure."""
+    spec = logistic_spec()
+    params = spec.defaults()[None, :] * np.array([[1.0, 1.0, 1.0], [2.0, 0.5, 1.5], [0.7, 1.3, 0.9]])
+    res = simulate(spec, params, t_end_day=6.0, t_eval_day=np.linspace(0.0, 6.0, 13), batch_size=2)
+    model = compile_spec(spec)
+    for s in range(params.shape[0]):
+        for o, t in enumerate(res.times_day):
+            expected = model.derived(float(t), res.states[s, o][:, None], params[s][:, None])[:, 0]
+            np.testing.assert_array_equal(res.derived[s, o], expected)
+
+    blow = dataclasses.replace(
+        quadratic_blowup_spec(), assignments=(Assignment("twice", "2 * N", "dimensionless", "a derived output"),)
+    )
+    res = simulate(blow, np.array([[1.0, 1e-3], [1.0, 0.5]]), t_end_day=10.0, rtol=1e-8, atol=1e-10)
+    assert res.ok.tolist() == [True, False]
+    reached = np.isfinite(res.states[1, :, 0])
+    assert reached[1] and not reached[-1]
+    np.testing.assert_array_equal(res.derived[1, reached, 0], 2 * res.states[1, reached, 0])
+    assert np.all(np.isnan(res.derived[1, ~reached, 0]))
+
+
+def test_tape_destinations_never_alias_their_operands() -> None:
+    """The engine's lane loops vectorise only when an instruction does not write one of its own
+    operands (LLVM's runtime alias check falls back to scalar code), so the allocator never does."""
+    from exoresist.kb import load_kb
+    from exoresist.model.assemble import Scenario, assemble
+
+    model = compile_spec(assemble(load_kb(), Scenario("patient", ("atezolizumab+bevacizumab",), days=60.0)))
+    ops = model.ops
+    binary = ~np.isin(ops[:, 0], [4, 6, 7, 8, 9])  # NEG, EXP, SQRT, LOG, SQR read one operand
+    assert not np.any(ops[:, 1] == ops[:, 2])
+    assert not np.any(binary & (ops[:, 1] == ops[:, 3]))
+
+
+@pytest.mark.parametrize("n_sets", [1, 7, 100, 255, 256, 1000, 10_000])
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_chunks_cover_every_set_once_and_give_every_thread_work(n_sets: int, threads: int) -> None:
+    from exoresist.ode._simulate import _chunk_bounds
+
+    lanes = min(128, -(-n_sets // threads))
+    bounds = _chunk_bounds(n_sets, threads, lanes, progress=False)
+    assert bounds[0] == 0 and bounds[-1] == n_sets and np.all(np.diff(bounds) > 0)
+    if threads > 1:
+        # no thread idles while another runs the only chunk: the last `threads` chunks are equal
+        assert bounds.size - 1 >= min(threads, n_sets)
+        last = np.diff(bounds)[-min(threads, n_sets) :]
+        assert last.max() - last.min() <= 1
+    if threads == 1:
+        assert bounds.size == 2  # one thread, no progress bar: one chunk

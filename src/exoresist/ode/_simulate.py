@@ -112,6 +112,31 @@ def _threads() -> int:
     return max(1, n)
 
 
+def _chunk_bounds(n_sets: int, threads: int, lanes: int, progress: bool) -> np.ndarray:
+    """Chunk boundaries ``0 = b_0 < b_1 < ... = n_sets``; each chunk is integrated by one worker on
+    ``lanes`` lanes (a lane takes the chunk's next set as soon as its set is done).
+
+    With several threads, chunks shrink towards the end (guided scheduling) so the threads finish
+    together and the progress bar moves; a chunk holds at least 8 sets per lane (a chunk ends with
+    lanes idling while its last sets finish). Once less than that is left for every thread, the
+    rest is split equally between the threads, so that none idles while another runs the last
+    chunk."""
+    bounds = [0]
+    while bounds[-1] < n_sets:
+        left = n_sets - bounds[-1]
+        if threads == 1:
+            size = max(left // 8, 8 * lanes) if progress else left
+        elif left <= threads * 8 * lanes:
+            parts = min(threads, left)
+            sizes = [left // parts + (1 if k < left % parts else 0) for k in range(parts)]
+            bounds.extend((bounds[-1] + np.cumsum(sizes)).tolist())
+            break
+        else:
+            size = max(left // (2 * threads), 8 * lanes)
+        bounds.append(bounds[-1] + min(left, size))
+    return np.array(bounds, dtype=np.int64)
+
+
 def simulate(
     spec: ModelSpec,
     params: ArrayLike | None = None,
@@ -215,28 +240,13 @@ def simulate(
 
     threads = min(_threads(), max(1, n_sets // 4))
     lanes = int(min(batch_size, max(1, -(-n_sets // threads))))
-    # chunks of sets, each integrated by one worker on `lanes` lanes (a lane takes the chunk's next
-    # set as soon as its set is done); chunks shrink towards the end (guided scheduling) so the
-    # threads finish together, and the progress bar moves. A chunk holds at least 8 sets per lane
-    # where it can (a chunk ends with lanes idling while its last sets finish), but no more than an
-    # equal share of what is left while that fills every thread's lanes, so that every thread has
-    # work; a chunk smaller than the lanes runs on as many lanes as it has sets
-    bounds_list = [0]
-    while bounds_list[-1] < n_sets:
-        left = n_sets - bounds_list[-1]
-        if threads > 1:
-            size = max(left // (2 * threads), 8 * lanes)
-            if size > -(-left // threads) and left >= threads * lanes:
-                size = -(-left // threads)
-        else:
-            size = max(left // 8, 8 * lanes) if progress else left
-        bounds_list.append(bounds_list[-1] + min(left, size))
-    bounds = np.array(bounds_list, dtype=np.int64)
+    bounds = _chunk_bounds(n_sets, threads, lanes, progress)
     n_chunks = bounds.size - 1
     M = model_tuple(model)
 
     def run(c: int) -> int:
         lo, hi = int(bounds[c]), int(bounds[c + 1])
+        # a chunk smaller than the lanes runs on as many lanes as it has sets
         integrate_range(
             M, p_sets, y0, stops, stop_out, stop_ev_lo, stop_ev_hi, ev_order, float(rtol), float(atol), int(max_steps),
             lo, hi, min(lanes, hi - lo), status, fail_t, n_acc, n_rej, states, n_out,
