@@ -170,11 +170,8 @@ def _culture_ic50(kb: KnowledgeBase, claim: Claim, rec: Mechanism) -> Outcome:
     spec = _model(kb, scenario)
     if strength_param(rec.id) not in spec.parameter_names:  # the record has no term for this drug
         return Outcome(claim, 0.0, claim.expected == "none", "the record has no term acting on this drug", {})
-    off = _off(spec, rec.id)
-    dose = {_dose_param(kb, rec): 1.0}
-    rows = [{**co_culture, **dose, "drug_exposure_ratio_fixed": x, **arm} for arm in ({}, off) for x in EXPOSURES]
-    final = _final(spec, rows, days, "tumour_Mcells").reshape(2, len(EXPOSURES))
-    viability = final[:, 1:] / final[:, :1]
+    on = {**co_culture, _dose_param(kb, rec): 1.0}
+    viability = _viability(spec, [on, {**on, **_off(spec, rec.id)}], days)
     auc_on, auc_off = viability.mean(axis=1)
     ic50_on, ic50_off = (_ic50(np.array(EXPOSURES[1:]), v) for v in viability)
     effect = float(auc_on - auc_off)
@@ -192,6 +189,14 @@ def _culture_ic50(kb: KnowledgeBase, claim: Claim, rec: Mechanism) -> Outcome:
         f"viability AUC {auc_on:.4f} with cargo vs {auc_off:.4f} without; {shift}",
         {"auc_on": float(auc_on), "auc_off": float(auc_off), "ic50_on": ic50_on, "ic50_off": ic50_off},
     )
+
+
+def _viability(spec: ModelSpec, arms: list[dict[str, float]], days: float) -> np.ndarray:
+    """Culture viability curves: for each arm (parameter overrides), tumour cells after ``days`` at each
+    nonzero exposure of :data:`EXPOSURES` relative to no drug; shape ``(len(arms), len(EXPOSURES) - 1)``."""
+    rows = [{**arm, "drug_exposure_ratio_fixed": x} for arm in arms for x in EXPOSURES]
+    final = _final(spec, rows, days, "tumour_Mcells").reshape(len(arms), len(EXPOSURES))
+    return np.asarray(final[:, 1:] / final[:, :1])
 
 
 def _dose_param(kb: KnowledgeBase, rec: Mechanism) -> str:
@@ -368,7 +373,5 @@ def _knockout_change(kb: KnowledgeBase, rec: Mechanism, drug: str) -> float:
     aucs = []
     for knockouts in ((), (rec.id,)):
         spec = _model(kb, Scenario("culture", (drug,), knockouts=knockouts, days=7.0, treatment_start_day=4.0, dose_pools=True))
-        rows = [{_dose_param(kb, rec): 1.0, "drug_exposure_ratio_fixed": x} for x in EXPOSURES]
-        final = _final(spec, rows, 7.0, "tumour_Mcells")
-        aucs.append(float((final[1:] / final[0]).mean()))
+        aucs.append(float(_viability(spec, [{_dose_param(kb, rec): 1.0}], 7.0)[0].mean()))
     return aucs[0] - aucs[1]

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import libsbml
 
-from exoresist.model.spec import EXPRESSION_FUNCTIONS, ModelSpec
+from exoresist.model.spec import ModelSpec, rename_names
 
 COMPARTMENT = "body"
 
@@ -89,17 +89,6 @@ def _tokens(expression: str) -> list[tokenize.TokenInfo]:
         for tok in tokenize.generate_tokens(io.StringIO(expression).readline)
         if tok.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)
     ]
-
-
-def _substitute(expression: str, mapping: Mapping[str, str]) -> str:
-    """Replace name tokens by ``mapping[name]`` (verbatim); other tokens are kept."""
-    parts: list[str] = []
-    for tok in _tokens(expression):
-        if tok.type == tokenize.NAME and tok.string in mapping and tok.string not in EXPRESSION_FUNCTIONS:
-            parts.append(mapping[tok.string])
-        else:
-            parts.append(tok.string)
-    return " ".join(parts)
 
 
 def _evaluate(expression: str, values: Mapping[str, float]) -> float:
@@ -174,7 +163,7 @@ class _Builder:
         return uid
 
     def math(self, expression: str, what: str) -> libsbml.ASTNode:
-        text = _substitute(expression, {"t": "time"})
+        text = rename_names(expression, {"t": "time"})
         settings = libsbml.L3ParserSettings()
         settings.setModel(self.model)  # model ids win over built-in constant names
         node = libsbml.parseL3FormulaWithSettings(text, settings)
@@ -288,8 +277,8 @@ class _Builder:
                 event = self.spec.events[k]
                 composed: dict[str, str] = {}
                 for target, expr in event.assignments:
-                    full = _substitute(expr, inline)  # assignments in terms of species/parameters
-                    composed[target] = "(" + _substitute(full, {s: f"({v})" for s, v in current.items()}) + ")"
+                    full = rename_names(expr, inline)  # assignments in terms of species/parameters
+                    composed[target] = "(" + rename_names(full, {s: f"({v})" for s, v in current.items()}) + ")"
                 current.update(composed)
             ev = self.model.createEvent()
             ev.setId(f"event_{n}")
@@ -310,14 +299,14 @@ class _Builder:
         """Dynamic species an expression uses, directly or through assignments."""
         inline = self._inlined_assignments()
         dynamic = {s.name for s in self.spec.species if s.kind == "dynamic"}
-        full = _substitute(expression, inline)
+        full = rename_names(expression, inline)
         return {tok.string for tok in _tokens(full) if tok.type == tokenize.NAME} & dynamic
 
     def _inlined_assignments(self) -> dict[str, str]:
         """Each assignment name -> its expression in species, parameters and ``t`` only."""
         out: dict[str, str] = {}
         for a in self.spec.assignments:
-            out[a.name] = "(" + _substitute(a.expression, out) + ")"
+            out[a.name] = "(" + rename_names(a.expression, out) + ")"
         return out
 
 

@@ -18,8 +18,11 @@ Time is in days throughout. Amounts are in the unit each species names.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
+import tokenize
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -163,6 +166,36 @@ def expression_names(expression: str) -> set[str]:
     # exponents of numeric literals (1e-3) are not names
     names = {n for n in names if not re.fullmatch(r"[eE]\d*", n)}
     return names - EXPRESSION_FUNCTIONS
+
+
+def rename_names(text: str, mapping: Mapping[str, str], *, strict: bool = False) -> str:
+    """Replace every name token of ``text`` by ``mapping[name]`` (verbatim); functions and all
+    other tokens are kept, and the tokens are joined by single spaces.
+
+    Works on Python tokens, so the exponent of ``1e-3`` is never mistaken for a name. A name not
+    in ``mapping`` is kept, or raises :class:`KeyError` when ``strict``.
+
+    >>> rename_names("k * pow(A, 2) + 1e-3", {"k": "p_0", "A": "y_1"})
+    'p_0 * pow ( y_1 , 2 ) + 1e-3'
+    >>> rename_names("k * B", {"k": "p_0"})
+    'p_0 * B'
+    >>> rename_names("k * B", {"k": "p_0"}, strict=True)
+    Traceback (most recent call last):
+    ...
+    KeyError: "unknown name 'B' in 'k * B'"
+    """
+    parts: list[str] = []
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
+            continue
+        if tok.type == tokenize.NAME and tok.string not in EXPRESSION_FUNCTIONS:
+            if tok.string in mapping:
+                parts.append(mapping[tok.string])
+                continue
+            if strict:
+                raise KeyError(f"unknown name '{tok.string}' in {text!r}")
+        parts.append(tok.string)
+    return " ".join(parts)
 
 
 def check_spec(spec: ModelSpec) -> None:

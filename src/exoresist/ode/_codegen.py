@@ -36,9 +36,7 @@ partial pivoting for a set whose pivot is tiny.
 from __future__ import annotations
 
 import ast
-import io
 import keyword
-import tokenize
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,7 +44,7 @@ from functools import lru_cache
 import numpy as np
 import sympy
 
-from exoresist.model.spec import EXPRESSION_FUNCTIONS, ModelSpec
+from exoresist.model.spec import ModelSpec, rename_names
 
 # opcodes of the tape (kept in sync with exoresist.ode._engine.run_program)
 OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG, OP_POW, OP_EXP, OP_SQRT, OP_LOG, OP_SQR = range(10)
@@ -59,27 +57,6 @@ VIRTUAL = 1 << 30  # ids of virtual registers (temporaries) start here
 LU_PIVOT, LU_SCALE, LU_UPDATE = range(3)
 # op kinds of the backward solve schedule
 BS_SUB, BS_SCALE = range(2)
-
-
-def rename(expression: str, mapping: Mapping[str, str]) -> str:
-    """Replace every name token of ``expression`` by ``mapping[name]`` (functions are kept).
-
-    Works on Python tokens, so the exponent of ``1e-3`` is never mistaken for a name.
-
-    >>> rename("k * pow(A, 2) + 1e-3", {"k": "p_0", "A": "y_1"})
-    'p_0 *pow (y_1 ,2 )+1e-3'
-    """
-    out: list[tuple[int, str]] = []
-    for tok in tokenize.generate_tokens(io.StringIO(expression).readline):
-        if tok.type == tokenize.NAME and tok.string not in EXPRESSION_FUNCTIONS:
-            if tok.string not in mapping:
-                raise KeyError(f"unknown name '{tok.string}' in {expression!r}")
-            out.append((tokenize.NAME, mapping[tok.string]))
-        elif tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
-            continue
-        else:
-            out.append((tok.type, tok.string))
-    return tokenize.untokenize(out).strip()
 
 
 class _Builder:
@@ -482,12 +459,12 @@ def _build(spec: ModelSpec) -> CompiledModel:
         builder.memo = {}
 
     # initial values (parameters only)
-    take("init", [_parse(builder, rename(s.initial, mapping), fixed) for s in spec.species])
+    take("init", [_parse(builder, rename_names(s.initial, mapping, strict=True), fixed) for s in spec.species])
 
     def assignments(names: dict[str, int]) -> list[int]:
         regs: list[int] = []
         for i, a in enumerate(spec.assignments):
-            v = _parse(builder, rename(a.expression, mapping), names)
+            v = _parse(builder, rename_names(a.expression, mapping, strict=True), names)
             names[f"a_{i}"] = v
             regs.append(v)
         return regs
@@ -496,12 +473,12 @@ def _build(spec: ModelSpec) -> CompiledModel:
     for k, e in enumerate(spec.events):
         names = dict(fixed)
         assignments(names)
-        take(f"event_{k}", [_parse(builder, rename(expr, mapping), names) for _, expr in e.assignments])
+        take(f"event_{k}", [_parse(builder, rename_names(expr, mapping, strict=True), names) for _, expr in e.assignments])
 
     # rhs: assignments and rates (value numbering carries on into the Jacobian that follows)
     names = dict(fixed)
     a_v = assignments(names)
-    rate_text = [rename(r.rate, mapping) for r in spec.reactions]
+    rate_text = [rename_names(r.rate, mapping, strict=True) for r in spec.reactions]
     r_v = [_parse(builder, text, names) for text in rate_text]
     rhs_ops = builder.ops
     builder.ops = []
@@ -510,7 +487,10 @@ def _build(spec: ModelSpec) -> CompiledModel:
     symbols = {v: sympy.Symbol(v, real=True) for v in mapping.values()}
     sym_reg: dict[sympy.Symbol, int] = {symbols[k]: v for k, v in fixed.items()}
     sym_reg.update({symbols[f"a_{i}"]: a_v[i] for i in range(n_a)})
-    a_exprs = [sympy.sympify(rename(a.expression, mapping), locals={**symbols, **_SYMPY_FUNCS}) for a in spec.assignments]
+    a_exprs = [
+        sympy.sympify(rename_names(a.expression, mapping, strict=True), locals={**symbols, **_SYMPY_FUNCS})
+        for a in spec.assignments
+    ]
     r_exprs = [sympy.sympify(text, locals={**symbols, **_SYMPY_FUNCS}) for text in rate_text]
     a_free = [e.free_symbols for e in a_exprs]
     r_free = [e.free_symbols for e in r_exprs]
