@@ -1,4 +1,4 @@
-"""What every CLI command shares: the consoles, error reporting and atomic writes."""
+"""What every CLI command shares: the consoles, error reporting, atomic writes and the scenario options."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -27,6 +27,31 @@ class TableOrJson(StrEnum):
     table = "table"
     json = "json"
 
+
+class ContextChoice(StrEnum):
+    """``--context`` of the model commands."""
+
+    culture = "culture"
+    mouse = "mouse"
+    patient = "patient"
+
+
+# The scenario options of the model commands (``simulate``, ``model show``, ``model export-sbml``),
+# declared once; each command gives the default.
+ContextOpt = Annotated[ContextChoice, typer.Option("--context", help="culture, mouse (nude xenograft) or patient.")]
+TherapyOpt = Annotated[
+    list[str] | None, typer.Option("--therapy", help="Therapy name, alias or regimen (atezolizumab+bevacizumab); repeatable.")
+]
+InterventionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--intervention", help="Intervention id, name or short form (secretion-blockade, anti-pigr); repeatable."),
+]
+KnockoutOpt = Annotated[
+    list[str] | None, typer.Option("--knockout", help="Record id to switch off, or a cargo name (all its records); repeatable.")
+]
+DaysOpt = Annotated[float, typer.Option("--days", min=0.001, help="Simulated days.")]
+HypoOpt = Annotated[bool, typer.Option("--include-hypotheses", help="Let hypothesis records act too.")]
+ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE override; repeatable.")]
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -20,7 +20,7 @@ from exoresist.kb.fmt import format_files
 from exoresist.kb.loader import load_validated, parse_records, yaml_files
 from exoresist.kb.models import Mechanism
 from exoresist.kb.reports import coverage_markdown, json_schema_text, stats
-from exoresist.kb.store import build_store, default_db_url, read_store
+from exoresist.kb.store import build_resolved_store, read_store
 from exoresist.kb.xrefs import Unresolved, Xref, resolve
 
 app = typer.Typer(help="The curated knowledge base: validate, build, query, export.", no_args_is_help=True)
@@ -76,9 +76,7 @@ def validate(
 @fail_on_errors
 def build(db: DbOption = None) -> None:
     """Validate the shipped records, resolve identifiers and write the store (atomically)."""
-    kb = load_kb()
-    xrefs, unresolved = resolve(kb)
-    info = build_store(kb, db or default_db_url(), xrefs=xrefs, unresolved=unresolved)
+    info, xrefs, unresolved = build_resolved_store(load_kb(), db)
     console.print(
         f"built KB {info.kb_version} ({info.n_records} records, hash {info.content_hash[:12]}) "
         f"at {info.url}; {len(xrefs)} identifiers resolved, {len(unresolved)} names unresolved"

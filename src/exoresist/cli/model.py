@@ -13,7 +13,19 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from exoresist.cli.common import console, fail_on_errors, write_or_check
+from exoresist.cli.common import (
+    ContextChoice,
+    ContextOpt,
+    DaysOpt,
+    HypoOpt,
+    InterventionOpt,
+    KnockoutOpt,
+    ParamOpt,
+    TherapyOpt,
+    console,
+    fail_on_errors,
+    write_or_check,
+)
 from exoresist.kb import load_kb
 from exoresist.model.api import (
     Scenario,
@@ -29,12 +41,6 @@ from exoresist.model.spec import ModelSpec
 app = typer.Typer(help="The executable model assembled from the KB.", no_args_is_help=True)
 
 
-class ContextChoice(StrEnum):
-    culture = "culture"
-    mouse = "mouse"
-    patient = "patient"
-
-
 class OutFormat(StrEnum):
     table = "table"
     json = "json"
@@ -44,21 +50,6 @@ class OutFormat(StrEnum):
 class ShowFormat(StrEnum):
     text = "text"
     json = "json"
-
-
-ContextOpt = Annotated[ContextChoice, typer.Option("--context", help="culture, mouse (nude xenograft) or patient.")]
-TherapyOpt = Annotated[
-    list[str] | None, typer.Option("--therapy", help="Therapy name, alias or regimen (atezolizumab+bevacizumab); repeatable.")
-]
-InterventionOpt = Annotated[
-    list[str] | None,
-    typer.Option("--intervention", help="Intervention id, name or short form (secretion-blockade, anti-pigr); repeatable."),
-]
-KnockoutOpt = Annotated[
-    list[str] | None, typer.Option("--knockout", help="Record id to switch off, or a cargo name (all its records); repeatable.")
-]
-DaysOpt = Annotated[float, typer.Option("--days", min=0.001, help="Simulated days.")]
-HypoOpt = Annotated[bool, typer.Option("--include-hypotheses", help="Let hypothesis records act too.")]
 
 
 def _model(
@@ -128,7 +119,7 @@ def export_sbml(
     knockout: KnockoutOpt = None,
     days: DaysOpt = 365.0,
     include_hypotheses: HypoOpt = False,
-    param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE override; repeatable.")] = None,
+    param: ParamOpt = None,
 ) -> None:
     """SBML Level 3 core of a scenario's model, with units and dosing as events."""
     from exoresist.model.sbml import write_sbml
@@ -171,7 +162,7 @@ def simulate_command(
     knockout: KnockoutOpt = None,
     days: DaysOpt = 365.0,
     include_hypotheses: HypoOpt = False,
-    param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE override; repeatable.")] = None,
+    param: ParamOpt = None,
     every: Annotated[float, typer.Option("--every", min=0.001, help="Days between printed time points.")] = 7.0,
     fmt: Annotated[OutFormat, typer.Option("--format")] = OutFormat.table,
 ) -> None:

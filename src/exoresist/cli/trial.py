@@ -23,18 +23,10 @@ class PopulationName(StrEnum):
     post_sorafenib = "post-sorafenib"
 
 
-def _fmt_ci(d: dict[str, float], pct: bool = False) -> str:
-    scale = 100.0 if pct else 1.0
-    keys = ("estimate", "ci_low", "ci_high") if "estimate" in d else ("median", "ci_low", "ci_high")
-
-    def one(v: float) -> str:
-        return "NR" if not math.isfinite(v) else f"{v * scale:.1f}"
-
-    return f"{one(d[keys[0]])} ({one(d[keys[1]])}-{one(d[keys[2]])})"
-
-
 def print_trial(run: Any) -> None:
-    """The response and survival table per arm, then the comparisons (NR: not reached)."""
+    """The response and survival table per arm, then the comparisons (NR: not reached), in the report's number format."""
+    from exoresist.report._format import hazard_ratio, median_ci, percent_ci
+
     table = Table(
         title=f"{run.config.population} trial, {run.config.patients} patients per arm, {run.config.months:g} months",
         title_justify="left",
@@ -46,11 +38,11 @@ def print_trial(run: Any) -> None:
         table.add_row(
             a["arm"],
             str(a["n"]),
-            _fmt_ci(a["orr"], pct=True),
-            _fmt_ci(a["dcr"], pct=True),
+            percent_ci(a["orr"]),
+            percent_ci(a["dcr"]),
             shares,
-            _fmt_ci(a["pfs_median_month"]),
-            _fmt_ci(a["os_median_month"]),
+            median_ci(a["pfs_median_month"]),
+            median_ci(a["os_median_month"]),
         )
     console.print(table)
     if run.comparisons:
@@ -60,9 +52,9 @@ def print_trial(run: Any) -> None:
         for c in run.comparisons:
             comp.add_row(
                 c["arm"],
-                f"{c['os_hr']['hr']:.2f} ({c['os_hr']['ci_low']:.2f}-{c['os_hr']['ci_high']:.2f})",
+                hazard_ratio(c["os_hr"]),
                 f"{c['os_logrank_p']:.3g}",
-                f"{c['pfs_hr']['hr']:.2f} ({c['pfs_hr']['ci_low']:.2f}-{c['pfs_hr']['ci_high']:.2f})",
+                hazard_ratio(c["pfs_hr"]),
                 f"{c['pfs_logrank_p']:.3g}",
             )
         console.print(comp)
@@ -269,14 +261,12 @@ def demo_command(
     from exoresist.cohort import calibration as cal
     from exoresist.cohort.runner import run_trial
     from exoresist.cohort.trial import TrialConfig
-    from exoresist.kb.store import build_store
-    from exoresist.kb.xrefs import resolve
+    from exoresist.kb.store import build_resolved_store
     from exoresist.report.trial_report import write_report
 
     started = time.perf_counter()
     kb = load_kb()
-    xrefs, unresolved = resolve(kb)
-    info = build_store(kb, f"sqlite:///{out / 'kb.sqlite'}", xrefs=xrefs, unresolved=unresolved)
+    info, xrefs, _ = build_resolved_store(kb, f"sqlite:///{out / 'kb.sqlite'}")
     err_console.print(f"1/3 knowledge base: {info.n_records} records, {len(xrefs)} identifiers resolved, store {info.url}")
     cohort = cal.calibrated_cohort()
     config = TrialConfig(DEMO_ARMS, "first-line", patients, months, seed, 50, cohort)

@@ -113,8 +113,13 @@ def simulated_value(run: TrialRun, t: Target) -> float:
     if t.endpoint == "cr":
         return 100.0 * float(a["cr"])
     if t.endpoint in ("os_hr", "pfs_hr"):
+        # summarise() compared every arm with the first one (SHARP: sorafenib vs placebo): reuse that fit
+        for c in run.comparisons:
+            if c["arm"] == t.arm and c["reference"] == t.reference:
+                return float(c[t.endpoint]["hr"])
         from exoresist.cohort.survival import cox_hazard_ratio
 
+        # a comparison summarise() does not make (IMbrave150: atezolizumab+bevacizumab vs sorafenib)
         p = run.patients[run.patients["ok"] & run.patients["arm"].isin([t.arm, t.reference])]
         ep = t.endpoint.removesuffix("_hr")
         group = (p["arm"] == t.arm).to_numpy().astype(float)

@@ -25,7 +25,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 import exoresist
 from exoresist.kb.base import KB_VERSION, KnowledgeBase
 from exoresist.kb.models import Mechanism, Record
-from exoresist.kb.xrefs import Unresolved, Xref
+from exoresist.kb.xrefs import Unresolved, Xref, resolve
 
 STORE_SCHEMA_VERSION = "1"
 DEFAULT_DB_ENV = "EXORESIST_DB"
@@ -142,6 +142,14 @@ def build_store(kb: KnowledgeBase, url: str | None = None, *, xrefs: list[Xref],
         finally:
             engine.dispose()
     return StoreInfo(url, KB_VERSION, kb.content_hash, len(kb), built_at)
+
+
+def build_resolved_store(kb: KnowledgeBase, url: str | None = None) -> tuple[StoreInfo, list[Xref], list[Unresolved]]:
+    """Resolve ``kb``'s names with the shipped identifier tables, then :func:`build_store` it at ``url``.
+
+    Returns the store's info with the identifiers found and the names left unresolved."""
+    xrefs, unresolved = resolve(kb)
+    return build_store(kb, url, xrefs=xrefs, unresolved=unresolved), xrefs, unresolved
 
 
 def _write(engine: Engine, kb: KnowledgeBase, xrefs: list[Xref], unresolved: list[Unresolved], built_at: str) -> None:
