@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from exoresist.kb import KnowledgeBase, UnknownNameError
-from exoresist.model.assemble import AssemblyError, Scenario, active_mechanisms, assemble, resolve_therapies
-from exoresist.model.drugs import all_parameters
+from exoresist.model.assemble import AssemblyError, Context, Scenario, active_mechanisms, assemble, resolve_therapies
+from exoresist.model.drugs import DRUGS, all_parameters
 from exoresist.model.spec import ModelSpec
 
 SCENARIOS = [
@@ -72,6 +72,25 @@ def test_contexts(kb: KnowledgeBase) -> None:
     assert "Te" in names["patient"] and "Te" not in names["mouse"]  # nude mice have no T cells
     assert "A_sorafenib" in names["patient"] and "A_sorafenib" not in names["culture"]  # culture sets exposure
     assert "Vs" not in names["culture"]
+
+
+@pytest.mark.parametrize("context", ["culture", "mouse", "patient"])
+def test_every_drug_assembles_in_every_context_with_half_effect_at_exposure_one(kb: KnowledgeBase, context: Context) -> None:
+    """Culture and mouse exposures are multiples of each drug's half-effect concentration (EC50, or
+    the binding constant of a checkpoint antibody, which once had no such reference)."""
+
+    from exoresist.ode import simulate
+
+    for drug_id, drug in DRUGS.items():
+        spec = assemble(kb, Scenario(context, (drug_id,), days=2.0))
+        if context == "patient" or drug.route == "radiation":
+            continue
+        ratio = "drug_exposure_ratio_fixed" if context == "culture" else "mouse_exposure_ratio"
+        params = spec.defaults()
+        params[spec.parameter_names.index(ratio)] = 1.0
+        res = simulate(spec, params[None, :], t_end_day=2.0)
+        assert res.ok.all(), drug_id
+        assert res.derived_value(f"H_{drug.slug}")[0, -1] == pytest.approx(0.5, rel=1e-12), drug_id
 
 
 def test_therapy_names_resolve_like_the_kb(kb: KnowledgeBase) -> None:

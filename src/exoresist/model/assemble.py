@@ -418,7 +418,7 @@ def _drugs(b: _Builder, drugs: list[DrugModel], ctx: Context, scenario: Scenario
             on = b.sp(f"on_{s}", "0", "1", f"{s} given (1) or not (0)", rec, kind="discrete")
             b.events.append(Event(f"start_{s}", start, ((on, "1"),), f"{s} starts", rec))
             conc = f"conc_{s}"
-            ref = f"{'mouse_exposure_ratio' if ctx == 'mouse' else 'drug_exposure_ratio_fixed'} * {_ec50(d)}"
+            ref = f"{'mouse_exposure_ratio' if ctx == 'mouse' else 'drug_exposure_ratio_fixed'} * {_half_effect(d)}"
             b.assign(conc, f"{on} * {ref}", "mg/L", f"{s} exposure set by the experiment", rec)
         elif d.route == "oral":
             k_el, vol, _ = pk_names(d)
@@ -463,21 +463,26 @@ def _drugs(b: _Builder, drugs: list[DrugModel], ctx: Context, scenario: Scenario
                 b.assign(f"conc_{s}", f"{amount} / antibody_vc_L", "mg/L", f"{s} serum concentration", rec)
             for k, day in enumerate(_dose_times(d, start, end)):
                 b.events.append(Event(f"dose_{s}_{k + 1}", day, ((amount, f"{amount} + {dose}"),), f"{s} infusion", rec))
-        if d.kills_tumour:
-            c = f"tumour_conc_{s}" if (ctx == "patient" and d.route in ("oral", "iv")) else f"conc_{s}"
-            b.assign(f"H_{s}", f"{c} / ({c} + {_ec50(d)})", "1", f"{s} fractional effect on tumour cells", rec)
-        elif d.antiangiogenic:
-            b.assign(
-                f"H_{s}", f"conc_{s} / (conc_{s} + bevacizumab_ec50_mg_per_L)", "1", f"{s} fractional anti-angiogenic effect", rec
-            )
-        else:
-            b.assign(
-                f"H_{s}", f"conc_{s} / (conc_{s} + checkpoint_kd_mg_per_L)", "1", f"{s} receptor occupancy (unadjusted)", rec
-            )
+        c = f"tumour_conc_{s}" if (ctx == "patient" and d.kills_tumour and d.route in ("oral", "iv")) else f"conc_{s}"
+        what = (
+            "fractional effect on tumour cells"
+            if d.kills_tumour
+            else "fractional anti-angiogenic effect"
+            if d.antiangiogenic
+            else "receptor occupancy (unadjusted)"
+        )
+        b.assign(f"H_{s}", f"{c} / ({c} + {_half_effect(d)})", "1", f"{s} {what}", rec)
 
 
-def _ec50(d: DrugModel) -> str:
-    return pk_names(d)[2]
+def _half_effect(d: DrugModel) -> str:
+    """The concentration parameter at which ``d`` has half its effect: the EC50 of a tumour-killing
+    drug, bevacizumab's anti-angiogenic EC50, or the checkpoint antibodies' binding constant. Culture
+    and mouse exposures are set as multiples of it."""
+    if d.kills_tumour:
+        return pk_names(d)[2]
+    if d.antiangiogenic:
+        return "bevacizumab_ec50_mg_per_L"
+    return "checkpoint_kd_mg_per_L"
 
 
 def _dose_times(d: DrugModel, start: float, end: float) -> list[float]:
