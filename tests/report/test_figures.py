@@ -14,9 +14,9 @@ from matplotlib.figure import Figure
 
 from exoresist.report import (
     ReportInputError,
-    _format,
     attribution_figure,
     calibration_figure,
+    formatting,
     km_figure,
     sensitivity_figure,
     waterfall_figure,
@@ -163,4 +163,4 @@ def test_figure_inputs_are_checked(trial: TrialData) -> None:
 
 
 def test_format_doctests() -> None:
-    assert doctest.testmod(_format).failed == 0
+    assert doctest.testmod(formatting).failed == 0

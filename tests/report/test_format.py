@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exoresist.report import _format as fmt
+from exoresist.report import formatting as fmt
 
 anything = st.floats(allow_nan=True, allow_infinity=True)
 

@@ -25,7 +25,7 @@ class PopulationName(StrEnum):
 
 def print_trial(run: Any) -> None:
     """The response and survival table per arm, then the comparisons (NR: not reached), in the report's number format."""
-    from exoresist.report._format import hazard_ratio, median_ci, percent_ci
+    from exoresist.report.formatting import hazard_ratio, median_ci, percent_ci
 
     table = Table(
         title=f"{run.config.population} trial, {run.config.patients} patients per arm, {run.config.months:g} months",

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from exoresist.report._format import median_ci, number
 from exoresist.report._validate import RESPONSES
 from exoresist.report.figures import (
     BOR_NAMES,
@@ -21,6 +20,7 @@ from exoresist.report.figures import (
     short_target_label,
     top_records,
 )
+from exoresist.report.formatting import median_ci, number
 
 _COLOUR_WORDS = {"CR": "dark blue", "PR": "light blue", "SD": "grey", "PD": "red", "NE": "amber"}
 _EVENT_WORDS = {"pfs": "radiological progression (RECIST 1.1) or death", "os": "death from any cause"}

@@ -29,7 +29,6 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox, blended_transform_factory
 
-from exoresist.report._format import median_ci
 from exoresist.report._validate import (
     ATTRIBUTION_COLUMNS,
     RESPONSES,
@@ -39,6 +38,7 @@ from exoresist.report._validate import (
     validate_patients,
     validate_sensitivity,
 )
+from exoresist.report.formatting import median_ci
 
 Endpoint = Literal["pfs", "os"]
 HAlign = Literal["left", "center", "right"]

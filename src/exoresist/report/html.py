@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from exoresist.atomic import write_text as atomic_write_text
 from exoresist.report import _captions as captions
-from exoresist.report import _format as fmt
+from exoresist.report import formatting as fmt
 from exoresist.report._validate import (
     validate_arms,
     validate_attribution,
