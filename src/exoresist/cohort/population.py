@@ -185,6 +185,7 @@ class CohortParameters:
 
 _SPECS: dict[tuple[object, ...], ModelSpec] = {}
 _RECORDS: dict[int, tuple[KnowledgeBase, tuple[str, ...]]] = {}
+_STRENGTHS: dict[int, tuple[KnowledgeBase, tuple[str, ...]]] = {}
 
 
 def mechanism_records(kb: KnowledgeBase) -> tuple[str, ...]:
@@ -225,21 +226,39 @@ def draw_candidate(
     out["init_tumour_patient_Mcells"] = math.pi / 6 * d0**3 / base["cell_volume_mm3_per_Mcell"].default
     for name in PRIOR_DRAWN:
         out[name] = _prior_draw(rng, base[name])
+    # the draws below are vectorised; they consume the stream exactly as one call per value would
     overrides = cohort.model_overrides()
-    for p in base.values():
-        if p.name.endswith("_k_el_per_day") or p.name.endswith("_cl_L_per_day"):
-            cv = PK_CV.get(p.name, PK_CV_DEFAULT)
-            sigma = math.sqrt(math.log1p(cv * cv))
-            centre = overrides.get(p.name, p.default)
-            out[p.name] = centre * float(np.exp(sigma * rng.standard_normal() - sigma * sigma / 2))
-    p_expr = cohort["p_cargo_expressed"]
-    for rid in mechanism_records(kb):
-        expressed = rng.uniform() < p_expr
-        strength = float(np.exp(rng.uniform(*np.log(STRENGTH_PRIOR))))
-        out[strength_param(rid)] = strength if expressed else 0.0
+    pk = _pk_parameters()
+    z = rng.standard_normal(len(pk))
+    for p, zi in zip(pk, z.tolist(), strict=True):
+        cv = PK_CV.get(p.name, PK_CV_DEFAULT)
+        sigma = math.sqrt(math.log1p(cv * cv))
+        centre = overrides.get(p.name, p.default)
+        out[p.name] = centre * float(np.exp(sigma * zi - sigma * sigma / 2))
+    names = _strength_names(kb)
+    u = rng.random(2 * len(names))  # per record: expressed?, then its strength (log-uniform)
+    lo, hi = np.log(STRENGTH_PRIOR)
+    strength = np.exp(lo + (hi - lo) * u[1::2])
+    expressed = u[0::2] < cohort["p_cargo_expressed"]
+    out.update(zip(names, np.where(expressed, strength, 0.0).tolist(), strict=True))
     out["inclusion_u"] = float(rng.uniform())
     out["death_e"] = float(rng.exponential())
     return out
+
+
+@lru_cache(maxsize=1)
+def _pk_parameters() -> tuple[Parameter, ...]:
+    """The elimination and clearance parameters drawn per patient, in a fixed order."""
+    return tuple(p for p in _model_parameters().values() if p.name.endswith(("_k_el_per_day", "_cl_L_per_day")))
+
+
+def _strength_names(kb: KnowledgeBase) -> tuple[str, ...]:
+    """``strength_<record>`` of every mechanism of the patient model, in :func:`mechanism_records` order."""
+    hit = _STRENGTHS.get(id(kb))
+    if hit is None or hit[0] is not kb:
+        hit = (kb, tuple(strength_param(rid) for rid in mechanism_records(kb)))
+        _STRENGTHS[id(kb)] = hit
+    return hit[1]
 
 
 @lru_cache(maxsize=1)

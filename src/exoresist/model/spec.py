@@ -151,9 +151,15 @@ class ModelSpec:
         return out
 
     def content_hash(self) -> str:
-        """SHA-256 of the spec's content (identifies the model version a result came from)."""
-        payload = json.dumps(asdict(self), sort_keys=True, default=str)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        """SHA-256 of the spec's content (identifies the model version a result came from).
+
+        Computed once per spec (the spec is immutable) and kept outside its fields."""
+        cached: str | None = self.__dict__.get("_content_hash")
+        if cached is None:
+            payload = json.dumps(asdict(self), sort_keys=True, default=str)
+            cached = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+            object.__setattr__(self, "_content_hash", cached)
+        return cached
 
 
 def expression_names(expression: str) -> set[str]:
