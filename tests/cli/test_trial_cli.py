@@ -55,6 +55,17 @@ def test_trial_run_json(tmp_path: Path) -> None:
     assert (tmp_path / "patients.parquet").is_file() and json.loads((tmp_path / "trial.json").read_text())["arms"]
 
 
+def test_trial_run_knockouts(tmp_path: Path) -> None:
+    code, out, err = run(
+        "trial", "run", "--arm", "sorafenib", "--patients", "30", "--months", "12", "--scheduler", "serial",
+        "--out", str(tmp_path), "--knockouts",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "knockout" in out  # the extra attribution columns are printed
+    rows = json.loads((tmp_path / "trial.json").read_text())["attribution"]
+    assert rows and all(r["ko_share"] is not None and 0.0 <= r["ko_share"] <= 1.0 for r in rows)
+
+
 def test_calibrate_needs_a_mode() -> None:
     code, _, err = run("trial", "calibrate")
     assert code != 0 and "--check or --fit" in err

@@ -174,3 +174,62 @@ def test_attribution_shares(kb: KnowledgeBase) -> None:
     row = table[(table["arm"] == "A") & (table["record_id"] == rid)].iloc[0]
     assert row["share"] == 1.0 and row["mean_contribution"] == 0.5
     assert row["n_progressing"] == int(frame[(frame["arm"] == "A") & frame["progressed"]].shape[0])
+    assert math.isnan(row["ko_share"]) and math.isnan(row["ko_mean_delay_month"])  # the trial ran no knockouts
+
+
+def test_attribution_knockout_share_counts_delays_of_at_least_one_scan(kb: KnowledgeBase) -> None:
+    rid = mechanism_records(kb)[0]
+    frame = _patients()
+    frame[f"contrib:{rid}"] = np.where(frame["progressed"], 0.5, np.nan)
+    progressing = frame["progressed"].to_numpy()
+    # alternate progressing patients: a delay of 2 months (> one 6-week scan), then of 0.5 months
+    delays = np.where(np.cumsum(progressing) % 2 == 0, 2.0, 0.5)
+    frame[f"ko_delay:{rid}"] = np.where(progressing, delays, np.nan)
+    row = attribution(kb, frame, ["A", "B"]).set_index(["arm", "record_id"]).loc[("A", rid)]
+    g = frame[(frame["arm"] == "A") & frame["progressed"]]
+    assert row["ko_share"] == pytest.approx((g[f"ko_delay:{rid}"] >= 42 / DAYS_PER_MONTH).mean())
+    assert row["ko_mean_delay_month"] == pytest.approx(g[f"ko_delay:{rid}"].mean())
+
+
+def test_knockout_delay_equals_a_trial_of_the_model_without_the_record(kb: KnowledgeBase) -> None:
+    """The counterfactual of one patient and one record, recomputed independently: the arm's model
+    assembled *without* the record (a model knockout, not a zero strength), the same patient."""
+    from exoresist.cohort.population import BURN_IN_DAY, parameter_matrix, select_patients
+    from exoresist.cohort.trial import _Start, endpoints, simulate_chunk, simulation_grid
+    from exoresist.model.assemble import Scenario, assemble
+    from exoresist.ode import simulate
+
+    cohort = CohortParameters()
+    config = TrialConfig(("sorafenib",), "first-line", 40, 12.0, 5, 40, cohort, knockouts=True)
+    (arm,) = config.validate(kb)
+    slots = list(range(40))
+    accept = [1.0, 1.0, 1.0]
+    rows = simulate_chunk(kb, config, [arm], slots, accept)
+    cols = [c for c in rows if c.startswith("ko_delay:")]
+    assert cols, "knockouts ran"
+    values = rows[cols].to_numpy(dtype=float)
+    progressed = rows["progressed"].to_numpy()
+    assert np.all(np.isnan(values[~progressed]))  # only progressing patients are re-simulated
+    hits = np.argwhere(np.isfinite(values))
+    assert hits.size, "some progressing patient expresses some record"
+    i, k = hits[0]
+    rid = cols[k].removeprefix("ko_delay:")
+    assert rows[f"strength:{rid}"].iloc[i] > 0  # only expressed records are knocked out
+
+    end = BURN_IN_DAY + config.months * DAYS_PER_MONTH
+    spec = assemble(
+        kb, Scenario("patient", arm.therapies, arm.interventions, knockouts=(rid,), days=end, treatment_start_day=BURN_IN_DAY)
+    )
+    sel = select_patients(kb, cohort, config.seed, [slots[i]], accept)
+    grid = simulation_grid(BURN_IN_DAY, end)
+    res = simulate(
+        spec, parameter_matrix(spec, cohort, sel.draws), t_end_day=float(grid[-1]), t_eval_day=grid, rtol=1e-5, atol=1e-6
+    )
+    death_e = np.array([sel.draws[0]["death_e"]])
+    ttp = endpoints(kb, spec, res, _Start(BURN_IN_DAY).start_day, death_e, cohort, sel.draws)["ttp_month"].iloc[0]
+    assert values[i, k] == pytest.approx(ttp - rows["ttp_month"].iloc[i], abs=1e-6)
+
+
+def test_knockouts_off_keeps_earlier_run_keys() -> None:
+    assert "knockouts" not in TrialConfig(("sorafenib",)).as_dict()
+    assert TrialConfig(("sorafenib",), knockouts=True).as_dict()["knockouts"] is True

@@ -25,7 +25,7 @@ class PopulationName(StrEnum):
 
 def print_trial(run: Any) -> None:
     """The response and survival table per arm, then the comparisons (NR: not reached), in the report's number format."""
-    from exoresist.report.formatting import hazard_ratio, median_ci, percent_ci
+    from exoresist.report.formatting import hazard_ratio, median_ci, number, percent_ci
 
     table = Table(
         title=f"{run.config.population} trial, {run.config.patients} patients per arm, {run.config.months:g} months",
@@ -58,13 +58,21 @@ def print_trial(run: Any) -> None:
                 f"{c['pfs_logrank_p']:.3g}",
             )
         console.print(comp)
-    top = run.attribution.sort_values("share", ascending=False).groupby("arm").head(3)
+    knockouts = bool(run.attribution["ko_share"].notna().any()) if len(run.attribution) else False
+    key = "ko_share" if knockouts else "share"
+    top = run.attribution.sort_values(key, ascending=False).groupby("arm").head(3)
     if len(top):
         attr = Table(title="mechanisms carrying resistance at progression (top 3 per arm)", title_justify="left")
-        for col in ("arm", "record", "share of progressing patients"):
+        cols = ["arm", "record", "largest effect at progression"]
+        if knockouts:
+            cols += ["knockout delays progression >= 1 scan", "mean delay (months)"]
+        for col in cols:
             attr.add_column(col)
         for _, r in top.iterrows():
-            attr.add_row(r["arm"], r["record_id"], f"{100 * r['share']:.0f}% of {r['n_progressing']}")
+            cells = [r["arm"], r["record_id"], f"{100 * r['share']:.0f}% of {r['n_progressing']}"]
+            if knockouts:
+                cells += [f"{100 * r['ko_share']:.0f}%", number(r["ko_mean_delay_month"], 2)]
+            attr.add_row(*cells)
         console.print(attr)
 
 
@@ -89,6 +97,13 @@ def run_command(
     ),
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Patients per Dask task.")] = 50,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
+    knockouts: Annotated[
+        bool,
+        typer.Option(
+            "--knockouts/--no-knockouts",
+            help="Counterfactual attribution: simulate each progressing patient again without each record it expresses.",
+        ),
+    ] = False,
     fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
 ) -> None:
     """Run (or resume) a virtual trial and print response, survival and comparisons per arm."""
@@ -97,7 +112,7 @@ def run_command(
     from exoresist.cohort.trial import TrialConfig
 
     kb = load_kb()
-    config = TrialConfig(tuple(arm), population.value, patients, months, seed, chunk_size, calibrated_cohort())
+    config = TrialConfig(tuple(arm), population.value, patients, months, seed, chunk_size, calibrated_cohort(), knockouts)
     config.validate(kb)  # every argument checked before a cluster starts
     run = run_trial(kb, config, out, scheduler=scheduler, progress=sys.stderr.isatty() or fmt is TableOrJson.table)
     run.meta["command"] = "exoresist " + " ".join(sys.argv[1:])
@@ -269,7 +284,7 @@ def demo_command(
     info, xrefs, _ = build_resolved_store(kb, f"sqlite:///{out / 'kb.sqlite'}")
     err_console.print(f"1/3 knowledge base: {info.n_records} records, {len(xrefs)} identifiers resolved, store {info.url}")
     cohort = cal.calibrated_cohort()
-    config = TrialConfig(DEMO_ARMS, "first-line", patients, months, seed, 50, cohort)
+    config = TrialConfig(DEMO_ARMS, "first-line", patients, months, seed, 50, cohort, knockouts=True)
     config.validate(kb)
     err_console.print(f"2/3 trial: {', '.join(DEMO_ARMS)}; {patients} first-line patients per arm, {months:g} months")
     run = run_trial(kb, config, out / "trial", scheduler=scheduler, progress=True)

@@ -16,8 +16,10 @@ Design (documented for users in ``docs/trials.md``):
   (death censors), OS the time to death; all are censored at the end of follow-up.
 - Attribution: at a patient's progression, each active mechanism record's effect term (its
   strength times the saturating effect of its cargo pool) is read from the model; the record with
-  the largest term "carried" the resistance. This is an instantaneous, model-internal measure, not
-  a counterfactual.
+  the largest term "carried" the resistance (instantaneous, model-internal). With
+  ``TrialConfig.knockouts`` each progressing patient is also simulated once per record it
+  expresses with that record switched off, and the delay of its progression is recorded
+  (counterfactual; :func:`knockout_delays`).
 - ``post-sorafenib``: first-line patients are treated with sorafenib until RECIST progression
   (within 24 months, alive); the whole model state at that scan is the start of the second-line
   trial, whose baseline is the tumour at progression. Cells resistant to a drug the new arm does
@@ -124,6 +126,7 @@ class TrialConfig:
     seed: int = 0
     chunk_size: int = 100
     cohort: CohortParameters = field(default_factory=CohortParameters)
+    knockouts: bool = False  # also simulate each progressing patient with each of its records off
 
     def validate(self, kb: KnowledgeBase) -> list[Arm]:
         """Check every argument before any work starts; returns the parsed arms."""
@@ -154,6 +157,7 @@ class TrialConfig:
             "seed": self.seed,
             "chunk_size": self.chunk_size,
             "cohort": self.cohort.as_dict(),
+            **({"knockouts": True} if self.knockouts else {}),  # (absent when off: earlier run keys hold)
         }
 
     def chunks(self) -> list[range]:
@@ -397,8 +401,52 @@ def simulate_chunk(
         for rid in mechanism_records(kb):
             sp = strength_param(rid)
             frame[f"strength:{rid}"] = [d.get(sp, np.nan) for d in draws]
+        if config.knockouts:
+            grid = simulation_grid(arm_start.start_day, end)
+            for rid, delay in knockout_delays(kb, spec, cohort, draws, grid, arm_start, death_e, frame).items():
+                frame[f"ko_delay:{rid}"] = delay
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def knockout_delays(
+    kb: KnowledgeBase,
+    spec: ModelSpec,
+    cohort: CohortParameters,
+    draws: Sequence[Mapping[str, float]],
+    grid: np.ndarray,
+    start: _Start,
+    death_e: np.ndarray,
+    frame: pd.DataFrame,
+) -> dict[str, np.ndarray]:
+    """Counterfactual attribution: each progressing patient is simulated again once per record it
+    expresses, with that record's strength set to 0 (everything else, including the death
+    threshold, unchanged). Returns per record the delay of RECIST progression in months (the time
+    to progression without the record minus with it; NaN where the patient did not progress or does
+    not express the record). When the patient no longer progresses within follow-up (or dies first),
+    the delay is counted up to that time, so it is a lower bound."""
+    records = mechanism_records(kb)
+    params = set(spec.parameter_names)
+    out = {rid: np.full(len(draws), np.nan) for rid in records}
+    progressing = np.flatnonzero(frame["progressed"].to_numpy() & frame["ok"].to_numpy()).tolist()
+    pairs = [
+        (i, rid)
+        for i in progressing
+        for rid in records
+        if strength_param(rid) in params and draws[i].get(strength_param(rid), 0.0) > 0.0
+    ]
+    if not pairs:
+        return out
+    rows = np.array([i for i, _ in pairs])
+    cf_draws = [{**draws[i], strength_param(rid): 0.0} for i, rid in pairs]
+    states = None if start.states is None else {name: v[rows] for name, v in start.states.items()}
+    res = _run(spec, cohort, cf_draws, grid, _Start(start.start_day, states))
+    cf = endpoints(kb, spec, res, start.start_day, death_e[rows], cohort, cf_draws)
+    delay = cf["ttp_month"].to_numpy() - frame["ttp_month"].to_numpy()[rows]
+    delay = np.where(res.ok, delay, np.nan)
+    for (i, rid), d in zip(pairs, delay.tolist(), strict=True):
+        out[rid][i] = d
+    return out
 
 
 def _mech(kb: KnowledgeBase, record_id: str) -> Mechanism:
@@ -474,8 +522,18 @@ def summarise(patients: pd.DataFrame, arm_order: Sequence[str]) -> tuple[list[di
     return arms, comparisons
 
 
+KNOCKOUT_DELAY_MONTH = SCAN_INTERVAL_DAY / DAYS_PER_MONTH
+"""A record's knockout "delays" a patient's progression when it moves it by at least one scan."""
+ATTRIBUTION_COLUMNS = (
+    "arm", "record_id", "label", "n_progressing", "share", "mean_contribution", "ko_share", "ko_mean_delay_month"
+)  # fmt: skip
+
+
 def attribution(kb: KnowledgeBase, patients: pd.DataFrame, arm_order: Sequence[str]) -> pd.DataFrame:
-    """Per arm and record: share of progressing patients whose progression the record carried."""
+    """Per arm and record, among progressing patients: ``share`` whose progression the record's
+    effect term led at progression (instantaneous), and, when the trial ran the knockouts,
+    ``ko_share`` whose progression its knockout delays by at least one scan and
+    ``ko_mean_delay_month``, the mean delay among those expressing it (NaN without knockouts)."""
     rows = []
     for label in arm_order:
         g = patients[(patients["arm"] == label) & patients["ok"] & patients["progressed"]]
@@ -485,6 +543,8 @@ def attribution(kb: KnowledgeBase, patients: pd.DataFrame, arm_order: Sequence[s
             values = g[col].to_numpy(dtype=float) if col in g else np.array([])
             if n == 0 or np.all(np.isnan(values)):
                 continue
+            delay = g[f"ko_delay:{rid}"].to_numpy(dtype=float) if f"ko_delay:{rid}" in g else np.full(n, np.nan)
+            ran = f"ko_delay:{rid}" in g
             rows.append(
                 {
                     "arm": label,
@@ -493,6 +553,8 @@ def attribution(kb: KnowledgeBase, patients: pd.DataFrame, arm_order: Sequence[s
                     "n_progressing": n,
                     "share": float((g["top_mechanism"] == rid).sum() / n),
                     "mean_contribution": float(np.nanmean(values)),
+                    "ko_share": float(np.sum(delay >= KNOCKOUT_DELAY_MONTH) / n) if ran else math.nan,
+                    "ko_mean_delay_month": float(np.nanmean(delay)) if ran and np.isfinite(delay).any() else math.nan,
                 }
             )
-    return pd.DataFrame(rows, columns=["arm", "record_id", "label", "n_progressing", "share", "mean_contribution"])
+    return pd.DataFrame(rows, columns=list(ATTRIBUTION_COLUMNS))

@@ -23,11 +23,14 @@ def _finite(x: Any) -> float | None:
 def number(x: Any, digits: int = 1) -> str:
     """``x`` with ``digits`` decimals, or an en dash when it is missing or not finite.
 
-    >>> number(3.14159, 2), number(float("nan"))
-    ('3.14', '–')
+    >>> number(3.14159, 2), number(float("nan")), number(-0.001, 2)
+    ('3.14', '–', '0.00')
     """
     v = _finite(x)
-    return NOT_AVAILABLE if v is None else f"{v:.{digits}f}"
+    if v is None:
+        return NOT_AVAILABLE
+    text = f"{v:.{digits}f}"
+    return f"{0.0:.{digits}f}" if float(text) == 0.0 else text  # no "-0.00"
 
 
 def percent(fraction: Any, digits: int = 1) -> str:

@@ -139,6 +139,8 @@ def _attribution_rows(attribution: pd.DataFrame, order: Sequence[str]) -> list[d
                     "share": fmt.percent(share),
                     "carried": "–" if carried is None else f"{carried} of {n_prog}",
                     "contribution": fmt.number(r["mean_contribution"], 2),
+                    "ko_share": fmt.percent(r.get("ko_share", math.nan)),
+                    "ko_delay": fmt.number(r.get("ko_mean_delay_month", math.nan), 2),
                 }
             )
         groups.append({"record_id": str(rec.record_id), "label": str(rec.label), "rows": lines})
@@ -278,6 +280,7 @@ def render_report(
             comparison_rows=_comparison_rows(comparisons),
             figures=figures,
             attribution_groups=_attribution_rows(attribution, order),
+            has_knockouts="ko_share" in attribution and bool(attribution["ko_share"].notna().any()),
             calibration_rows=_calibration_rows(calibration) if calibration is not None else None,
             has_sensitivity=sensitivity is not None,
         )
