@@ -23,6 +23,12 @@ LIMITATIONS = (
     "Mechanism attribution reads each record's effect term at the progression scan; it says which "
     "exosomal signal was strongest in the model, not what removing it would have changed.",
 )
+KNOCKOUT_LIMITATION = (
+    "Mechanism attribution: the figure and the share columns read each record's effect term at the progression "
+    "scan (the strongest exosomal signal in the model). The knockout columns say what removing a record would have "
+    "changed: each progressing patient was simulated again without it. Both are results of the model, whose "
+    "exosome parameters are mostly assumed."
+)
 
 
 def write_report(
@@ -36,7 +42,8 @@ def write_report(
     """Write the report of ``run`` (a :class:`~exoresist.cohort.runner.TrialRun`) to ``path``."""
     meta = dict(run.meta)
     meta.setdefault("date", date.today().isoformat())
-    meta["limitations"] = list(LIMITATIONS)
+    knockouts = bool(getattr(run.config, "knockouts", False))
+    meta["limitations"] = [*LIMITATIONS[:-1], KNOCKOUT_LIMITATION] if knockouts else list(LIMITATIONS)
     patients = run.patients[run.patients["ok"]]
     arms = ", ".join(a["arm"] for a in run.arms)
     return render_report(
