@@ -112,6 +112,22 @@ def test_attribution_top_twelve_records_per_arm(trial: TrialData) -> None:
     assert top_label == best.index[0]
 
 
+def test_attribution_ranks_by_knockout_share_when_the_trial_ran_knockouts(trial: TrialData) -> None:
+    from exoresist.report._captions import attribution_caption
+
+    plain = attribution_caption(trial.attribution)
+    ko = trial.attribution.assign(ko_share=trial.attribution["share"].to_numpy()[::-1], ko_mean_delay_month=1.0)
+    fig = attribution_figure(ko, arms=list(ARMS))
+    (ax,) = fig.axes
+    best = ko.groupby("label")["ko_share"].max().sort_values(ascending=False)
+    rows = sorted(zip(ax.get_yticks(), ax.get_yticklabels(), strict=True), key=lambda t: t[0])
+    assert rows[-1][1].get_text().replace("\n", " ") == best.index[0]  # ranked by the knockout share
+    assert "without the mechanism" in ax.get_xlabel()
+    caption = attribution_caption(ko)
+    assert "simulated again without" in caption and "simulated again" not in plain
+    assert f"{100 * best.iloc[0]:.0f} %" in caption
+
+
 def test_calibration_one_panel_per_unit(trial: TrialData) -> None:
     fig = calibration_figure(trial.calibration)
     panels = [ax for ax in fig.axes if ax.axison]

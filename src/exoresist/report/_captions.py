@@ -17,6 +17,7 @@ from exoresist.report.figures import (
     Endpoint,
     KmArm,
     arm_order,
+    attribution_measure,
     short_target_label,
     top_records,
 )
@@ -87,8 +88,10 @@ def waterfall_caption(patients: pd.DataFrame, arms: Sequence[str] | None = None)
 
 
 def attribution_caption(attribution: pd.DataFrame, arms: Sequence[str] | None = None, top: int = 12) -> str:
-    """Caption of the attribution figure: progressing patients per arm, the leading mechanism."""
-    records = top_records(attribution, top)
+    """Caption of the attribution figure: progressing patients per arm, the leading mechanism (by
+    the knockout share when the trial ran the knockouts)."""
+    measure = attribution_measure(attribution)
+    records = top_records(attribution, top, measure)
     n_records = int(attribution["record_id"].nunique())
     progressing = attribution.groupby("arm", sort=False)["n_progressing"].max()
     order = [a for a in arm_order(attribution, arms) if a in progressing.index]
@@ -97,15 +100,31 @@ def attribution_caption(attribution: pd.DataFrame, arms: Sequence[str] | None = 
     if not records.empty and math.isfinite(float(records["max_share"].iloc[0])):
         rid = str(records["record_id"].iloc[0])
         rows = attribution[attribution["record_id"] == rid]
-        best = rows.iloc[int(np.nanargmax(rows["share"].to_numpy(dtype=float)))]
-        lead = (
-            f" The mechanism carrying the most progression is “{records['label'].iloc[0]}” ({rid}): "
-            f"{100 * float(best['share']):.0f} % of progressing patients in the {best['arm']} arm."
+        best = rows.iloc[int(np.nanargmax(rows[measure].to_numpy(dtype=float)))]
+        if measure == "ko_share":
+            lead = (
+                f" Switching off “{records['label'].iloc[0]}” ({rid}) delays progression most often: "
+                f"{100 * float(best[measure]):.0f} % of progressing patients in the {best['arm']} arm."
+            )
+        else:
+            lead = (
+                f" The mechanism carrying the most progression is “{records['label'].iloc[0]}” ({rid}): "
+                f"{100 * float(best[measure]):.0f} % of progressing patients in the {best['arm']} arm."
+            )
+    if measure == "ko_share":
+        what = (
+            "Which exosome-mediated resistance mechanisms drove progression: each patient who progressed was simulated "
+            "again without each mechanism it expresses; for each mechanism record, the percentage of the patients who "
+            f"progressed in each arm whose progression then came at least one scan (6 weeks) later (progressing patients: "
+            f"{counts}). "
+        )
+    else:
+        what = (
+            "Which exosome-mediated resistance mechanisms carried progression: for each mechanism record, the percentage of "
+            f"the patients who progressed in each arm whose progression it carried (progressing patients: {counts}). "
         )
     return (
-        "Which exosome-mediated resistance mechanisms carried progression: for each mechanism record, the percentage of "
-        f"the patients who progressed in each arm whose progression it carried (progressing patients: {counts}). "
-        f"Bars are coloured by arm; the {min(top, n_records)} records with the largest share in any arm are shown, "
+        f"{what}Bars are coloured by arm; the {min(top, n_records)} records with the largest share in any arm are shown, "
         f"out of {n_records}.{lead}"
     )
 

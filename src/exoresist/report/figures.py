@@ -309,19 +309,32 @@ def _bars(ax: Axes, x: npt.NDArray[np.float64], height: npt.NDArray[np.float64],
     return bars
 
 
-def top_records(attribution: pd.DataFrame, top: int = TOP_RECORDS) -> pd.DataFrame:
-    """The ``top`` mechanism records by their largest share in any arm: columns ``record_id``,
-    ``label``, ``max_share``, largest first (ties by record id)."""
-    require_columns(attribution, "attribution", ATTRIBUTION_COLUMNS)
-    best = attribution.groupby("record_id", sort=True).agg(label=("label", "first"), max_share=("share", "max")).reset_index()
+def attribution_measure(attribution: pd.DataFrame) -> str:
+    """The attribution column figures and captions rank by: the knockout share (``ko_share``) when
+    the trial ran the knockouts, otherwise the share led at progression (``share``)."""
+    if "ko_share" in attribution and bool(attribution["ko_share"].notna().any()):
+        return "ko_share"
+    return "share"
+
+
+def top_records(attribution: pd.DataFrame, top: int = TOP_RECORDS, measure: str = "share") -> pd.DataFrame:
+    """The ``top`` mechanism records by their largest ``measure`` (a share column) in any arm:
+    columns ``record_id``, ``label``, ``max_share``, largest first (ties by record id)."""
+    require_columns(attribution, "attribution", (*ATTRIBUTION_COLUMNS, measure))
+    best = attribution.groupby("record_id", sort=True).agg(label=("label", "first"), max_share=(measure, "max")).reset_index()
     best = best.sort_values(["max_share", "record_id"], ascending=[False, True], kind="stable")
     return best.head(top).reset_index(drop=True)
 
 
-def attribution_figure(attribution: pd.DataFrame, *, arms: Sequence[str] | None = None, top: int = TOP_RECORDS) -> Figure:
+def attribution_figure(
+    attribution: pd.DataFrame, *, arms: Sequence[str] | None = None, top: int = TOP_RECORDS, measure: str | None = None
+) -> Figure:
     """Horizontal grouped bars: for each of the ``top`` mechanism records, the share (in %) of
-    progressing patients in each arm whose progression it carried; largest share at the top."""
-    records = top_records(attribution, top)
+    progressing patients in each arm whose progression it carried (``measure="share"``) or whose
+    progression its knockout delayed by at least one scan (``"ko_share"``; the default when the
+    trial ran the knockouts); largest share at the top."""
+    measure = measure or attribution_measure(attribution)
+    records = top_records(attribution, top, measure)
     order = arm_order(attribution, arms)
     order = [a for a in order if (attribution["arm"] == a).any()]
     colours = arm_colours(order)
@@ -329,7 +342,7 @@ def attribution_figure(attribution: pd.DataFrame, *, arms: Sequence[str] | None 
     fig = _new_figure(9.0, 1.4 + n_rec * (0.13 * n_arms + 0.2))
     ax = fig.add_subplot()
     height = 0.8 / n_arms
-    share = attribution.set_index(["record_id", "arm"])["share"]
+    share = attribution.set_index(["record_id", "arm"])[measure]
     for j, arm in enumerate(order):
         values = [100.0 * float(share.get((rec, arm), np.nan)) for rec in records["record_id"]]
         y = [n_rec - 1 - i + 0.4 - height * (j + 0.5) for i in range(n_rec)]
@@ -342,7 +355,12 @@ def attribution_figure(attribution: pd.DataFrame, *, arms: Sequence[str] | None 
     ax.set_ylim(-0.6, n_rec - 0.4)
     top_share = float(records["max_share"].max()) if n_rec else 0.0
     ax.set_xlim(0.0, min(100.0, max(5.0, 100.0 * top_share * 1.1)))
-    _style_bar_axis(ax, "progressing patients whose progression the mechanism carried (%)")
+    _style_bar_axis(
+        ax,
+        "progressing patients whose progression came at least one scan later without the mechanism (%)"
+        if measure == "ko_share"
+        else "progressing patients whose progression the mechanism carried (%)",
+    )
     ax.legend(loc="lower right", fontsize=_FONT - 1, title="arm", title_fontsize=_FONT - 1, framealpha=0.92)
     if n_rec == 0:
         ax.text(0.5, 0.5, "no progressing patients", transform=ax.transAxes, ha="center", va="center")

@@ -30,6 +30,7 @@ from exoresist.report.figures import (
     arm_colours,
     arm_order,
     attribution_figure,
+    attribution_measure,
     calibration_figure,
     fit_km,
     km_figure,
@@ -123,7 +124,7 @@ def _comparison_rows(comparisons: Sequence[Mapping[str, Any]]) -> list[dict[str,
 def _attribution_rows(attribution: pd.DataFrame, order: Sequence[str]) -> list[dict[str, Any]]:
     """One group per top record (label, id), one row per arm: share, patients carried, contribution."""
     groups = []
-    for rec in top_records(attribution, TOP_RECORDS).itertuples(index=False):
+    for rec in top_records(attribution, TOP_RECORDS, attribution_measure(attribution)).itertuples(index=False):
         by_arm = {str(r["arm"]): r for r in attribution[attribution["record_id"] == rec.record_id].to_dict("records")}
         lines = []
         for arm in order:
