@@ -472,13 +472,21 @@ def _rodas_step(M, W, R, t, hh, y, f0, Jv, ft, active, ynew, err):  # type: igno
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _workspace(M, n, nb):  # type: ignore[no-untyped-def]
+def _register_file(M, nb):  # type: ignore[no-untyped-def]
+    """The ``(n_reg, nb)`` registers, zero but for the constants."""
     n_reg, const_reg, const_val = M[17], M[13], M[14]
-    lu_nnz = M[24]
     R = np.zeros((n_reg, nb))
     for c in range(const_reg.size):
         for q in range(nb):
             R[const_reg[c], q] = const_val[c]
+    return R
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _workspace(M, n, nb):  # type: ignore[no-untyped-def]
+    """The registers and the Rodas4 step's work arrays."""
+    lu_nnz = M[24]
+    R = _register_file(M, nb)
     W = (
         np.zeros((6, n, nb)),
         np.zeros((max(lu_nnz, 1), nb)),
@@ -780,7 +788,7 @@ def derive_range(M, P, times, states, n_out, s_lo, s_hi, nb, derived):  # type: 
     ops, t_reg, der_lo, der_hi, der_reg = M[0], M[16], M[22], M[23], M[15]
     n = states.shape[2]
     n_p = P.shape[1]
-    R, _ = _workspace(M, n, nb)
+    R = _register_file(M, nb)
     at_s = np.zeros(nb, dtype=np.int64)
     at_o = np.zeros(nb, dtype=np.int64)
     q = 0
