@@ -58,7 +58,7 @@ def print_trial(run: Any) -> None:
                 f"{c['pfs_logrank_p']:.3g}",
             )
         console.print(comp)
-    knockouts = bool(run.attribution["ko_share"].notna().any()) if len(run.attribution) else False
+    knockouts = run.config.knockouts
     key = "ko_share" if knockouts else "share"
     top = run.attribution.sort_values(key, ascending=False).groupby("arm").head(3)
     if len(top):

@@ -184,17 +184,22 @@ class CohortParameters:
 
 
 _SPECS: dict[tuple[object, ...], ModelSpec] = {}
-_RECORDS: dict[int, tuple[KnowledgeBase, tuple[str, ...]]] = {}
-_STRENGTHS: dict[int, tuple[KnowledgeBase, tuple[str, ...]]] = {}
+_RECORDS: dict[int, tuple[KnowledgeBase, tuple[str, ...], tuple[str, ...]]] = {}
+"""Per knowledge base: the mechanism record ids of the patient model and their strength names."""
 
 
 def mechanism_records(kb: KnowledgeBase) -> tuple[str, ...]:
     """Record ids of every mechanism acting in the patient model (one cargo-strength draw each)."""
+    return _records(kb)[1]
+
+
+def _records(kb: KnowledgeBase) -> tuple[KnowledgeBase, tuple[str, ...], tuple[str, ...]]:
     hit = _RECORDS.get(id(kb))
     if hit is None or hit[0] is not kb:
-        hit = (kb, tuple(m.id for m in active_mechanisms(kb, Scenario("patient"))))
+        ids = tuple(m.id for m in active_mechanisms(kb, Scenario("patient")))
+        hit = (kb, ids, tuple(strength_param(rid) for rid in ids))
         _RECORDS[id(kb)] = hit
-    return hit[1]
+    return hit
 
 
 def _prior_draw(rng: np.random.Generator, p: Parameter) -> float:
@@ -235,7 +240,7 @@ def draw_candidate(
         sigma = math.sqrt(math.log1p(cv * cv))
         centre = overrides.get(p.name, p.default)
         out[p.name] = centre * float(np.exp(sigma * zi - sigma * sigma / 2))
-    names = _strength_names(kb)
+    names = strength_names(kb)
     u = rng.random(2 * len(names))  # per record: expressed?, then its strength (log-uniform)
     lo, hi = np.log(STRENGTH_PRIOR)
     strength = np.exp(lo + (hi - lo) * u[1::2])
@@ -252,13 +257,9 @@ def _pk_parameters() -> tuple[Parameter, ...]:
     return tuple(p for p in _model_parameters().values() if p.name.endswith(("_k_el_per_day", "_cl_L_per_day")))
 
 
-def _strength_names(kb: KnowledgeBase) -> tuple[str, ...]:
+def strength_names(kb: KnowledgeBase) -> tuple[str, ...]:
     """``strength_<record>`` of every mechanism of the patient model, in :func:`mechanism_records` order."""
-    hit = _STRENGTHS.get(id(kb))
-    if hit is None or hit[0] is not kb:
-        hit = (kb, tuple(strength_param(rid) for rid in mechanism_records(kb)))
-        _STRENGTHS[id(kb)] = hit
-    return hit[1]
+    return _records(kb)[2]
 
 
 @lru_cache(maxsize=1)

@@ -55,6 +55,7 @@ from exoresist.cohort.population import (
     parameter_matrix,
     patient_spec,
     select_patients,
+    strength_names,
 )
 from exoresist.cohort.recist import NOT_ASSESSED, Response, best_overall_response_batch, classify_batch, progression_time_batch
 from exoresist.cohort.survival import cox_hazard_ratio, km_median, logrank_p, proportion_ci
@@ -398,8 +399,7 @@ def simulate_chunk(
         frame.insert(1, "patient", np.asarray(slots, dtype=np.int64))
         frame.insert(2, "attempt", attempts)
         frame.insert(3, "tvdt_day", tvdt)
-        for rid in mechanism_records(kb):
-            sp = strength_param(rid)
+        for rid, sp in zip(mechanism_records(kb), strength_names(kb), strict=True):
             frame[f"strength:{rid}"] = [d.get(sp, np.nan) for d in draws]
         if config.knockouts:
             grid = simulation_grid(arm_start.start_day, end)
@@ -430,21 +430,21 @@ def knockout_delays(
     out = {rid: np.full(len(draws), np.nan) for rid in records}
     progressing = np.flatnonzero(frame["progressed"].to_numpy() & frame["ok"].to_numpy()).tolist()
     pairs = [
-        (i, rid)
+        (i, rid, sp)
         for i in progressing
-        for rid in records
-        if strength_param(rid) in params and draws[i].get(strength_param(rid), 0.0) > 0.0
+        for rid, sp in zip(records, strength_names(kb), strict=True)
+        if sp in params and draws[i].get(sp, 0.0) > 0.0
     ]
     if not pairs:
         return out
-    rows = np.array([i for i, _ in pairs])
-    cf_draws = [{**draws[i], strength_param(rid): 0.0} for i, rid in pairs]
+    rows = np.array([i for i, _, _ in pairs])
+    cf_draws = [{**draws[i], sp: 0.0} for i, _, sp in pairs]
     states = None if start.states is None else {name: v[rows] for name, v in start.states.items()}
     res = _run(spec, cohort, cf_draws, grid, _Start(start.start_day, states))
     cf = endpoints(kb, spec, res, start.start_day, death_e[rows], cohort, cf_draws)
     delay = cf["ttp_month"].to_numpy() - frame["ttp_month"].to_numpy()[rows]
     delay = np.where(res.ok, delay, np.nan)
-    for (i, rid), d in zip(pairs, delay.tolist(), strict=True):
+    for (i, rid, _), d in zip(pairs, delay.tolist(), strict=True):
         out[rid][i] = d
     return out
 
@@ -543,8 +543,8 @@ def attribution(kb: KnowledgeBase, patients: pd.DataFrame, arm_order: Sequence[s
             values = g[col].to_numpy(dtype=float) if col in g else np.array([])
             if n == 0 or np.all(np.isnan(values)):
                 continue
-            delay = g[f"ko_delay:{rid}"].to_numpy(dtype=float) if f"ko_delay:{rid}" in g else np.full(n, np.nan)
-            ran = f"ko_delay:{rid}" in g
+            ran = f"ko_delay:{rid}" in g  # the trial ran the knockouts
+            delay = g[f"ko_delay:{rid}"].to_numpy(dtype=float) if ran else np.array([])
             rows.append(
                 {
                     "arm": label,

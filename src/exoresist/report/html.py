@@ -281,7 +281,7 @@ def render_report(
             comparison_rows=_comparison_rows(comparisons),
             figures=figures,
             attribution_groups=_attribution_rows(attribution, order),
-            has_knockouts="ko_share" in attribution and bool(attribution["ko_share"].notna().any()),
+            has_knockouts=attribution_measure(attribution) == "ko_share",
             calibration_rows=_calibration_rows(calibration) if calibration is not None else None,
             has_sensitivity=sensitivity is not None,
         )

@@ -20,8 +20,10 @@ LIMITATIONS = (
     "Most exosome parameters have no published value: they are marked 'assumed' in docs/parameters.md, "
     "carry prior ranges and enter the sensitivity analysis. Cohort-level parameters were calibrated on "
     "SHARP and IMbrave150 only (docs/calibration.md).",
+)
+ATTRIBUTION_LIMITATION = (
     "Mechanism attribution reads each record's effect term at the progression scan; it says which "
-    "exosomal signal was strongest in the model, not what removing it would have changed.",
+    "exosomal signal was strongest in the model, not what removing it would have changed."
 )
 KNOCKOUT_LIMITATION = (
     "Mechanism attribution: the figure and the share columns read each record's effect term at the progression "
@@ -42,8 +44,7 @@ def write_report(
     """Write the report of ``run`` (a :class:`~exoresist.cohort.runner.TrialRun`) to ``path``."""
     meta = dict(run.meta)
     meta.setdefault("date", date.today().isoformat())
-    knockouts = bool(getattr(run.config, "knockouts", False))
-    meta["limitations"] = [*LIMITATIONS[:-1], KNOCKOUT_LIMITATION] if knockouts else list(LIMITATIONS)
+    meta["limitations"] = [*LIMITATIONS, KNOCKOUT_LIMITATION if run.config.knockouts else ATTRIBUTION_LIMITATION]
     patients = run.patients[run.patients["ok"]]
     arms = ", ".join(a["arm"] for a in run.arms)
     return render_report(
