@@ -28,6 +28,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 
 import numpy as np
 
@@ -47,6 +48,34 @@ def build_spec(t_end_day: float) -> ModelSpec:
 def sample(spec: ModelSpec, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return spec.defaults()[None, :] * np.exp(rng.uniform(np.log(1 / 1.5), np.log(1.5), (n, len(spec.parameters))))
+
+
+def rel(a: np.ndarray, ref: np.ndarray) -> float:
+    """Largest relative error of ``a`` against ``ref`` (times x species), with a floor of 1e-6 times
+    each species' largest reference value (so values that pass through zero do not dominate)."""
+    floor = 1e-6 * np.max(np.abs(ref), axis=0) + 1e-12
+    return float(np.max(np.abs(a - ref) / np.maximum(np.abs(ref), floor)))
+
+
+def roadrunner_runner(spec: ModelSpec, params: np.ndarray, times: np.ndarray) -> Callable[[int, float, float], np.ndarray]:
+    """``run(k, rtol, atol)``: set ``k`` simulated by libroadrunner on the exported SBML, the
+    species at ``times`` (times x species)."""
+    import roadrunner
+
+    rr = roadrunner.RoadRunner(to_sbml(spec))
+    rr.timeCourseSelections = ["time", *spec.species_names]
+    names = spec.parameter_names
+
+    def run(k: int, rtol: float, atol: float) -> np.ndarray:
+        rr.resetAll()
+        rr.integrator.relative_tolerance = rtol
+        rr.integrator.absolute_tolerance = atol
+        for name, value in zip(names, params[k], strict=True):
+            rr.setValue(name, float(value))
+        rr.reset()  # re-evaluates the initial assignments with the new parameters
+        return np.asarray(rr.simulate(times=list(times)))[:, 1:]
+
+    return run
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -115,25 +144,8 @@ def main(argv: list[str] | None = None) -> None:
         print("failures:", sorted(set(m for m in res.messages if m))[:5])
 
     if args.n_roadrunner:
-        import roadrunner
-
         n = min(args.n_roadrunner, args.n_sets)
-        rr = roadrunner.RoadRunner(to_sbml(spec))
-        rr.timeCourseSelections = ["time", *spec.species_names]
-        names = spec.parameter_names
-
-        def run_rr(k: int, rtol: float, atol: float) -> np.ndarray:
-            rr.resetAll()
-            rr.integrator.relative_tolerance = rtol
-            rr.integrator.absolute_tolerance = atol
-            for name, value in zip(names, params[k], strict=True):
-                rr.setValue(name, float(value))
-            rr.reset()  # re-evaluates the initial assignments with the new parameters
-            return np.asarray(rr.simulate(times=list(res.times_day)))[:, 1:]
-
-        def rel(a: np.ndarray, ref: np.ndarray) -> float:
-            floor = 1e-6 * np.max(np.abs(ref), axis=0) + 1e-12
-            return float(np.max(np.abs(a - ref) / np.maximum(np.abs(ref), floor)))
+        run_rr = roadrunner_runner(spec, params, res.times_day)
 
         rr_times = []
         for _ in range(args.repeat):

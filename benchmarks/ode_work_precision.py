@@ -21,16 +21,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from ode_batch import build_spec, sample  # the script's folder is on sys.path when run as a script
+from ode_batch import build_spec, rel, roadrunner_runner, sample  # the script's folder is on sys.path when run as a script
 
 from exoresist.atomic import write_via
-from exoresist.model.sbml import to_sbml
 from exoresist.ode import simulate
-
-
-def rel(a: np.ndarray, ref: np.ndarray) -> float:
-    floor = 1e-6 * np.max(np.abs(ref), axis=0) + 1e-12
-    return float(np.max(np.abs(a - ref) / np.maximum(np.abs(ref), floor)))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,23 +43,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.n_reference > min(args.n_sets, args.n_roadrunner):
         ap.error("--n-reference must not exceed --n-sets or --n-roadrunner")
 
-    import roadrunner
-
     spec = build_spec(args.t_end)
     times = np.arange(0.0, args.t_end + 1e-9, args.every)
     params = sample(spec, args.n_sets, args.seed)
     simulate(spec, params[:2], t_end_day=1.0)  # compile and load once
-    rr = roadrunner.RoadRunner(to_sbml(spec))
-    rr.timeCourseSelections = ["time", *spec.species_names]
-
-    def run_rr(k: int, rtol: float, atol: float) -> np.ndarray:
-        rr.resetAll()
-        rr.integrator.relative_tolerance = rtol
-        rr.integrator.absolute_tolerance = atol
-        for name, value in zip(spec.parameter_names, params[k], strict=True):
-            rr.setValue(name, float(value))
-        rr.reset()
-        return np.asarray(rr.simulate(times=list(times)))[:, 1:]
+    run_rr = roadrunner_runner(spec, params, times)
 
     refs = [run_rr(k, 1e-10, 1e-14) for k in range(args.n_reference)]
     rows: list[tuple[str, float, float, float]] = []  # method, rtol, sets/s, error
