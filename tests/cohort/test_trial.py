@@ -223,7 +223,7 @@ def test_knockout_delay_equals_a_trial_of_the_model_without_the_record(kb: Knowl
     sel = select_patients(kb, cohort, config.seed, [slots[i]], accept)
     grid = simulation_grid(BURN_IN_DAY, end)
     res = simulate(
-        spec, parameter_matrix(spec, cohort, sel.draws), t_end_day=float(grid[-1]), t_eval_day=grid, rtol=1e-5, atol=1e-6
+        spec, parameter_matrix(kb, spec, cohort, sel.draws), t_end_day=float(grid[-1]), t_eval_day=grid, rtol=1e-5, atol=1e-6
     )
     death_e = np.array([sel.draws[0]["death_e"]])
     ttp = endpoints(kb, spec, res, _Start(BURN_IN_DAY).start_day, death_e, cohort, sel.draws)["ttp_month"].iloc[0]

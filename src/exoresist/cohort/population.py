@@ -30,8 +30,8 @@ from exoresist.model.assemble import (
     INITIAL_STATE_PARAMETERS,
     STRENGTH_PRIOR,
     Scenario,
-    active_mechanisms,
-    assemble,
+    build_cached,
+    candidate_mechanisms,
     strength_param,
 )
 from exoresist.model.drugs import all_parameters
@@ -183,23 +183,11 @@ class CohortParameters:
         }
 
 
-_SPECS: dict[tuple[object, ...], ModelSpec] = {}
-_RECORDS: dict[int, tuple[KnowledgeBase, tuple[str, ...], tuple[str, ...]]] = {}
-"""Per knowledge base: the mechanism record ids of the patient model and their strength names."""
-
-
 def mechanism_records(kb: KnowledgeBase) -> tuple[str, ...]:
-    """Record ids of every mechanism acting in the patient model (one cargo-strength draw each)."""
-    return _records(kb)[1]
-
-
-def _records(kb: KnowledgeBase) -> tuple[KnowledgeBase, tuple[str, ...], tuple[str, ...]]:
-    hit = _RECORDS.get(id(kb))
-    if hit is None or hit[0] is not kb:
-        ids = tuple(m.id for m in active_mechanisms(kb, Scenario("patient")))
-        hit = (kb, ids, tuple(strength_param(rid) for rid in ids))
-        _RECORDS[id(kb)] = hit
-    return hit
+    """Record ids of every mechanism taking part in the patient model (one cargo-strength draw each,
+    so a patient is the same in every arm; which of them act depends on the arm, see
+    :func:`exoresist.model.assemble.acting_records`)."""
+    return tuple(m.id for m in candidate_mechanisms(kb))
 
 
 def _prior_draw(rng: np.random.Generator, p: Parameter) -> float:
@@ -259,7 +247,19 @@ def _pk_parameters() -> tuple[Parameter, ...]:
 
 def strength_names(kb: KnowledgeBase) -> tuple[str, ...]:
     """``strength_<record>`` of every mechanism of the patient model, in :func:`mechanism_records` order."""
-    return _records(kb)[2]
+    return tuple(strength_param(rid) for rid in mechanism_records(kb))
+
+
+NOT_PARAMETERS = ("inclusion_u", "death_e")
+"""Keys of a patient draw that are not model parameters (the inclusion and death random numbers)."""
+
+
+def drawn_names(kb: KnowledgeBase) -> frozenset[str]:
+    """Every name a patient draw or the cohort overrides may set: the parameters of the arm models
+    (an arm's model lacks, say, the clearance of a drug it does not give) and :data:`NOT_PARAMETERS`."""
+    fixed = {"k_growth_patient_per_day", "init_tumour_patient_Mcells", *PRIOR_DRAWN, *NOT_PARAMETERS}
+    fixed |= {p.name for p in _pk_parameters()} | set(CohortParameters().model_overrides())
+    return frozenset(fixed | set(strength_names(kb)))
 
 
 @lru_cache(maxsize=1)
@@ -271,32 +271,16 @@ def _model_parameters() -> dict[str, Parameter]:
 def patient_spec(
     kb: KnowledgeBase, therapies: tuple[str, ...], interventions: tuple[str, ...], days: float, start_day: float
 ) -> ModelSpec:
-    """The patient model of one arm (cached per process and knowledge base)."""
-    key = (id(kb), therapies, interventions, days, start_day)
-    spec = _SPECS.get(key)
-    if spec is None:
-        spec = assemble(kb, Scenario("patient", therapies, interventions, days=days, treatment_start_day=start_day))
-        if len(_SPECS) > 64:
-            _SPECS.clear()
-        _SPECS[key] = spec
-    return spec
+    """The patient model of one arm (from the model stage's spec cache)."""
+    return build_cached(kb, Scenario("patient", therapies, interventions, days=days, treatment_start_day=start_day))
 
 
-def parameter_matrix(spec: ModelSpec, cohort: CohortParameters, draws: Sequence[Mapping[str, float]]) -> np.ndarray:
-    """``(n_patients, n_params)`` in spec order: defaults, then cohort values, then each patient's draws."""
-    names = spec.parameter_names
-    base = spec.defaults().copy()
-    index = {n: i for i, n in enumerate(names)}
-    for name, value in cohort.model_overrides().items():
-        if name in index:
-            base[index[name]] = value
-    out = np.tile(base, (len(draws), 1))
-    for row, d in enumerate(draws):
-        for name, value in d.items():
-            i = index.get(name)
-            if i is not None:
-                out[row, i] = value
-    return out
+def parameter_matrix(
+    kb: KnowledgeBase, spec: ModelSpec, cohort: CohortParameters, draws: Sequence[Mapping[str, float]]
+) -> np.ndarray:
+    """``(n_patients, n_params)`` in spec order: defaults, then cohort values, then each patient's
+    draws. A name that is neither a parameter of ``spec`` nor one of :func:`drawn_names` is an error."""
+    return spec.parameter_matrix(draws, base=cohort.model_overrides(), absent_ok=drawn_names(kb))
 
 
 def tvdt_category(tvdt_day: np.ndarray) -> np.ndarray:
@@ -314,7 +298,12 @@ def screening(kb: KnowledgeBase, cohort: CohortParameters, draws: Sequence[Mappi
 
     spec = patient_spec(kb, (), (), BURN_IN_DAY, BURN_IN_DAY)
     res = simulate(
-        spec, parameter_matrix(spec, cohort, draws), t_end_day=BURN_IN_DAY, t_eval_day=[0.0, BURN_IN_DAY], rtol=1e-5, atol=1e-8
+        spec,
+        parameter_matrix(kb, spec, cohort, draws),
+        t_end_day=BURN_IN_DAY,
+        t_eval_day=[0.0, BURN_IN_DAY],
+        rtol=1e-5,
+        atol=1e-8,
     )
     vol = res.derived_value("tumour_volume_mm3")
     dia = res.derived_value("tumour_diameter_mm")[:, -1]

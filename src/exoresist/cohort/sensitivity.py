@@ -26,13 +26,12 @@ from exoresist.cohort.population import (
     BURN_IN_DAY,
     DAYS_PER_MONTH,
     CohortParameters,
-    mechanism_records,
     parameter_matrix,
     patient_spec,
 )
 from exoresist.cohort.trial import Arm, TrialError, endpoints, parse_arm, record_label, simulation_grid
 from exoresist.kb import KnowledgeBase
-from exoresist.model.assemble import strength_param
+from exoresist.model.assemble import acting_records, strength_param
 from exoresist.ode import simulate
 
 GENERIC_EXOSOME_PARAMETERS = (
@@ -82,11 +81,9 @@ def factors(kb: KnowledgeBase, arm: Arm, months: float) -> list[tuple[str, float
     spec = patient_spec(kb, arm.therapies, arm.interventions, BURN_IN_DAY + months * DAYS_PER_MONTH, BURN_IN_DAY)
     by_name = {p.name: p for p in spec.parameters}
     out = []
-    for rid in mechanism_records(kb):
-        name = strength_param(rid)
-        p = by_name.get(name)
-        if p is not None:
-            out.append((name, p.low, p.high, True, record_label(kb, rid), rid))
+    for rid in acting_records(spec):  # a record that reaches no rate in this arm is not a factor
+        strength = by_name[strength_param(rid)]
+        out.append((strength.name, strength.low, strength.high, True, record_label(kb, rid), rid))
     for name in GENERIC_EXOSOME_PARAMETERS:
         p = by_name.get(name)
         if p is not None and p.high > p.low:
@@ -129,7 +126,7 @@ def run_sensitivity(
     sel = select_patients(kb, cohort, seed, range(patients), accept)
     end = BURN_IN_DAY + months * DAYS_PER_MONTH
     spec = patient_spec(kb, arm.therapies, arm.interventions, end, BURN_IN_DAY)
-    base = parameter_matrix(spec, cohort, sel.draws)
+    base = parameter_matrix(kb, spec, cohort, sel.draws)
     index = {n: i for i, n in enumerate(spec.parameter_names)}
     death_e = np.array([d["death_e"] for d in sel.draws])
     times = simulation_grid(BURN_IN_DAY, end)

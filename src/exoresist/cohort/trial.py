@@ -61,7 +61,14 @@ from exoresist.cohort.recist import NOT_ASSESSED, Response, best_overall_respons
 from exoresist.cohort.survival import cox_hazard_ratio, km_median, logrank_p, proportion_ci
 from exoresist.kb import KnowledgeBase, Mechanism
 from exoresist.kb.errors import UnknownNameError
-from exoresist.model.assemble import AssemblyError, pool_name, resolve_interventions, resolve_therapies, strength_param
+from exoresist.model.assemble import (
+    AssemblyError,
+    acting_records,
+    record_pool,
+    resolve_interventions,
+    resolve_therapies,
+    strength_param,
+)
 from exoresist.model.spec import ModelSpec
 from exoresist.ode import SimulationResult, simulate
 
@@ -190,11 +197,16 @@ def simulation_grid(start_day: float, end_day: float) -> np.ndarray:
 
 
 def _run(
-    spec: ModelSpec, cohort: CohortParameters, draws: Sequence[Mapping[str, float]], times: np.ndarray, start: _Start
+    kb: KnowledgeBase,
+    spec: ModelSpec,
+    cohort: CohortParameters,
+    draws: Sequence[Mapping[str, float]],
+    times: np.ndarray,
+    start: _Start,
 ) -> SimulationResult:
     return simulate(
         spec,
-        parameter_matrix(spec, cohort, draws),
+        parameter_matrix(kb, spec, cohort, draws),
         t_end_day=float(times[-1]),
         t_eval_day=times,
         rtol=RTOL,
@@ -274,15 +286,14 @@ def endpoints(
     best_change = np.where(window.any(axis=1), np.min(np.where(window, change, np.inf), axis=1), np.nan)
 
     records = mechanism_records(kb)
-    params = set(spec.parameter_names)
+    acting = set(acting_records(spec))  # a record that reaches no rate of this arm carries nothing
     contrib = np.full((len(draws), len(records)), np.nan)
     pd_scan = np.where(progressed, np.searchsorted(rel, np.nan_to_num(pd_day)), 0)
-    derived_names = set(res.derived_names)
     for k, rid in enumerate(records):
-        sp = strength_param(rid)
-        effect = f"effect_{pool_name(kb.entity(_mech(kb, rid).cargo).id)}"
-        if sp not in params or effect not in derived_names:
+        if rid not in acting:
             continue
+        sp = strength_param(rid)
+        effect = f"effect_{record_pool(kb, _mech(kb, rid))}"
         values = res.derived_value(effect)[:, scan_idx]
         strength = np.array([d.get(sp, 1.0) for d in draws])
         contrib[:, k] = np.where(progressed, strength * values[np.arange(len(draws)), pd_scan], np.nan)
@@ -337,7 +348,7 @@ def _post_sorafenib(
         if pending.size == 0:
             break
         sel = select_patients(kb, cohort, seed, slots_arr[pending].tolist(), accept, first_attempt=first[pending])
-        res = _run(spec, cohort, sel.draws, times, _Start(BURN_IN_DAY))
+        res = _run(kb, spec, cohort, sel.draws, times, _Start(BURN_IN_DAY))
         e = np.array([d["death_e"] for d in sel.draws])
         ends = endpoints(kb, spec, res, BURN_IN_DAY, e, cohort, sel.draws)
         eligible = ends["progressed"].to_numpy() & res.ok & (ends["pfs_month"].to_numpy() < ends["os_month"].to_numpy())
@@ -393,7 +404,7 @@ def simulate_chunk(
         arm_start = start
         if config.population == "post-sorafenib":
             arm_start = _Start(0.0, _to_start_state(at_progression, spec))
-        res = _run(spec, cohort, draws, simulation_grid(arm_start.start_day, end), arm_start)
+        res = _run(kb, spec, cohort, draws, simulation_grid(arm_start.start_day, end), arm_start)
         frame = endpoints(kb, spec, res, arm_start.start_day, death_e, cohort, draws)
         frame.insert(0, "arm", arm.label)
         frame.insert(1, "patient", np.asarray(slots, dtype=np.int64))
@@ -426,21 +437,21 @@ def knockout_delays(
     not express the record). When the patient no longer progresses within follow-up (or dies first),
     the delay is counted up to that time, so it is a lower bound."""
     records = mechanism_records(kb)
-    params = set(spec.parameter_names)
+    acting = set(acting_records(spec))
     out = {rid: np.full(len(draws), np.nan) for rid in records}
     progressing = np.flatnonzero(frame["progressed"].to_numpy() & frame["ok"].to_numpy()).tolist()
     pairs = [
         (i, rid, sp)
         for i in progressing
         for rid, sp in zip(records, strength_names(kb), strict=True)
-        if sp in params and draws[i].get(sp, 0.0) > 0.0
+        if rid in acting and draws[i].get(sp, 0.0) > 0.0
     ]
     if not pairs:
         return out
     rows = np.array([i for i, _, _ in pairs])
     cf_draws = [{**draws[i], sp: 0.0} for i, _, sp in pairs]
     states = None if start.states is None else {name: v[rows] for name, v in start.states.items()}
-    res = _run(spec, cohort, cf_draws, grid, _Start(start.start_day, states))
+    res = _run(kb, spec, cohort, cf_draws, grid, _Start(start.start_day, states))
     cf = endpoints(kb, spec, res, start.start_day, death_e[rows], cohort, cf_draws)
     delay = cf["ttp_month"].to_numpy() - frame["ttp_month"].to_numpy()[rows]
     delay = np.where(res.ok, delay, np.nan)

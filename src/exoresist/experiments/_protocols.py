@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -12,7 +11,15 @@ import numpy as np
 from exoresist.kb import KnowledgeBase, Mechanism
 from exoresist.kb.models import Intervention
 from exoresist.kb.vocab import Direction, EvidenceKind, ModelProcess
-from exoresist.model.assemble import Context, Scenario, active_mechanisms, apply_param, assemble, pool_name, strength_param
+from exoresist.model.assemble import (
+    Context,
+    Scenario,
+    apply_param,
+    build_cached,
+    candidate_mechanisms,
+    pool_name,
+    strength_param,
+)
 from exoresist.model.drugs import DRUGS
 from exoresist.model.spec import ModelSpec
 from exoresist.ode import simulate
@@ -69,8 +76,7 @@ def claims(kb: KnowledgeBase, *, include_hypotheses: bool = False) -> list[Claim
     """Every replayable experimental claim: mechanisms with a process and evidence, and the
     interventions the review reports as tested, each with the protocols its evidence supports."""
     out: list[Claim] = []
-    scenario = Scenario(include_hypotheses=include_hypotheses)
-    for m in active_mechanisms(kb, scenario):
+    for m in candidate_mechanisms(kb, include_hypotheses=include_hypotheses):
         kinds = {k for e in m.evidence for k in e.kinds}
         assert m.process is not None
         if m.process in IMMUNE:
@@ -107,39 +113,12 @@ def claims(kb: KnowledgeBase, *, include_hypotheses: bool = False) -> list[Claim
     return out
 
 
-@lru_cache(maxsize=64)
-def _spec(kb_hash: str, scenario: Scenario, kb_ref: _KBRef) -> ModelSpec:
-    del kb_hash
-    return assemble(kb_ref.kb, scenario)
-
-
-@dataclass(frozen=True)
-class _KBRef:
-    """Hashable by content hash, so specs are cached per KB version."""
-
-    kb: KnowledgeBase = field(compare=False, hash=False)
-    content_hash: str = ""
-
-
 def _model(kb: KnowledgeBase, scenario: Scenario) -> ModelSpec:
-    return _spec(kb.content_hash, scenario, _KBRef(kb, kb.content_hash))
-
-
-def _matrix(spec: ModelSpec, rows: Iterable[Mapping[str, float]]) -> np.ndarray:
-    names = spec.parameter_names
-    base = spec.defaults()
-    out = []
-    for row in rows:
-        values = base.copy()
-        for k, v in row.items():
-            if k in names:
-                values[names.index(k)] = v
-        out.append(values)
-    return np.array(out)
+    return build_cached(kb, scenario)
 
 
 def _final(spec: ModelSpec, rows: list[dict[str, float]], days: float, quantity: str) -> np.ndarray:
-    result = simulate(spec, _matrix(spec, rows), t_end_day=days, t_eval_day=np.array([0.0, days]))
+    result = simulate(spec, spec.parameter_matrix(rows), t_end_day=days, t_eval_day=np.array([0.0, days]))
     if not bool(np.all(result.ok)):
         bad = [m for m, ok in zip(result.messages, result.ok, strict=True) if not ok]
         raise RuntimeError(f"simulation failed: {bad[0]}")
@@ -228,7 +207,11 @@ def _benefit_contrast(
     treated = _model(kb, Scenario(context, (claim.therapy,), days=days, dose_pools=dosing))
     untreated = _model(kb, Scenario(context, (), days=days, dose_pools=dosing))
     v_treated = _final(treated, [dose, {**dose, **off(treated)}], days, "tumour_Mcells")
-    v_untreated = _final(untreated, [dose, {**dose, **(off(untreated) if _has(untreated, claim) else {})}], days, "tumour_Mcells")
+    # without the drug, a record that names only that drug is not in the model, and neither is its
+    # cargo pool: the vesicles are then given to a tumour in which they change nothing
+    dose_untreated = {k: v for k, v in dose.items() if k in untreated.parameter_names}
+    off_untreated = off(untreated) if _has(untreated, claim) else {}
+    v_untreated = _final(untreated, [dose_untreated, {**dose_untreated, **off_untreated}], days, "tumour_Mcells")
     benefit = np.log(v_untreated / v_treated)
     effect = float(benefit[1] - benefit[0])
     if claim.expected == "sensitisation":
@@ -347,7 +330,7 @@ def specificity_checks(kb: KnowledgeBase, *, ratio: float = 0.2) -> list[Outcome
     The unlinked drug is compared between two assembled models, with and without the record
     (``Scenario.knockouts``), so a term the assembly wrongly attached to other drugs would show."""
     out = []
-    for m in active_mechanisms(kb, Scenario()):
+    for m in candidate_mechanisms(kb):
         if m.process not in SPECIFIC:
             continue
         linked = {d for t in m.therapies if (d := _drug_for(t.therapy))}
@@ -373,5 +356,8 @@ def _knockout_change(kb: KnowledgeBase, rec: Mechanism, drug: str) -> float:
     aucs = []
     for knockouts in ((), (rec.id,)):
         spec = _model(kb, Scenario("culture", (drug,), knockouts=knockouts, days=7.0, treatment_start_day=4.0, dose_pools=True))
-        aucs.append(float(_viability(spec, [{_dose_param(kb, rec): 1.0}], 7.0)[0].mean()))
+        dose = _dose_param(kb, rec)
+        # without the record its cargo pool may be gone (no other record carries it): nothing to add
+        arm = {dose: 1.0} if dose in spec.parameter_names else {}
+        aucs.append(float(_viability(spec, [arm], 7.0)[0].mean()))
     return aucs[0] - aucs[1]

@@ -1,10 +1,14 @@
 """Therapies as the model sees them: pharmacokinetics, pharmacodynamics and standard schedules.
 
-Each :class:`DrugModel` names the KB therapy it implements, how it is given (continuous oral input,
-intravenous bolus, antibody two-compartment bolus, radiation fractions), its standard schedule, and
-what it does (kill tumour cells, block PD-1/PD-L1 or CTLA-4, lower vascular support). Parameters
-not given in ``parameter-anchors.md`` are generated here as ``assumed`` with prior ranges.
+Each :class:`DrugModel` names the KB therapy it implements and holds, as data, everything that makes
+one drug differ from another: how it is given (a :class:`PK` route with its parameter names), its
+standard schedule, and what it does (kill tumour cells, block PD-1/PD-L1 or CTLA-4, lower vascular
+support). The assembler reads only these fields; it has no drug names in its code. Adding a drug
+is a KB therapy record plus one entry of :data:`DRUGS` (and its parameters, when new); a test fails
+when a modelled drug has no KB record or a KB drug record is neither modelled nor listed in
+:data:`NOT_MODELLED`.
 
+Parameters not given in ``parameter-anchors.md`` are generated here as ``assumed`` with prior ranges.
 Oral drugs taken once or twice daily are modelled as a continuous input at the average daily rate
 while the drug is on: for sorafenib the peak/trough ratio at steady state is below 2 (anchors), so
 averaging changes exposure little, and it keeps the model free of two events per day.
@@ -34,16 +38,86 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class OralPK:
+    """Continuous oral input into one (apparent) compartment while the drug is on."""
+
+    dose_param: str  # mg/day
+    bioavailability_param: str
+    k_el_param: str  # 1/day
+    volume_expr: str  # L
+
+    route: Literal["oral"] = "oral"
+
+
+@dataclass(frozen=True)
+class IntravenousPK:
+    """Intravenous bolus per body-surface area into one compartment."""
+
+    dose_param: str  # mg/m2
+    k_el_param: str
+    volume_expr: str  # L (an expression in body surface)
+
+    route: Literal["iv"] = "iv"
+
+
+@dataclass(frozen=True)
+class AntibodyPK:
+    """Infusion of a monoclonal antibody: one compartment (``vp_param`` None) or two."""
+
+    dose_param: str  # mg (flat) or mg/kg
+    dose_scaling: Literal["flat", "per_kg"]
+    cl_param: str  # L/day
+    vc_param: str  # L
+    vp_param: str | None = None
+    q_param: str | None = None
+
+    route: Literal["antibody"] = "antibody"
+
+
+@dataclass(frozen=True)
+class RadiationPK:
+    """External-beam fractions (linear-quadratic cell kill at each fraction)."""
+
+    fraction_param: str  # Gy per fraction
+
+    route: Literal["radiation"] = "radiation"
+
+
+PK = OralPK | IntravenousPK | AntibodyPK | RadiationPK
+
+
+@dataclass(frozen=True)
 class DrugModel:
+    """One therapy's model. ``half_effect_param`` is the concentration at which the drug has half its
+    effect (EC50 of kill, anti-angiogenic EC50, or an antibody's binding constant); culture and mouse
+    exposures are set as multiples of it."""
+
     therapy_id: str
     slug: str
-    route: Literal["oral", "iv", "antibody", "radiation"]
-    dose_param: str  # mg per day (oral), mg or mg/m2 or mg/kg per dose (iv, antibody), Gy per fraction
-    dose_scaling: Literal["flat", "per_m2", "per_kg"]
+    pk: PK
     schedule: Schedule
-    kills_tumour: bool
+    half_effect_param: str | None = None
+    kmax_param: str | None = None  # maximal kill rate of sensitive tumour cells (1/day); None: no kill
     checkpoint: Literal["pd1_axis", "ctla4"] | None = None
-    antiangiogenic: bool = False
+    antiangiogenic_param: str | None = None  # maximal fall of vascular support (0-1)
+
+    @property
+    def route(self) -> str:
+        return self.pk.route
+
+    @property
+    def kills_tumour(self) -> bool:
+        """True for drugs with a continuous kill term, and for radiotherapy (kill at each fraction)."""
+        return self.kmax_param is not None or isinstance(self.pk, RadiationPK)
+
+    @property
+    def continuous_kill(self) -> bool:
+        """A kill term between doses (radiotherapy kills at its fractions instead)."""
+        return self.kmax_param is not None
+
+    @property
+    def antiangiogenic(self) -> bool:
+        return self.antiangiogenic_param is not None
 
 
 def _oral(slug: str, dose: float, lo: float, hi: float, source: str = LABEL) -> list[Parameter]:
@@ -131,88 +205,92 @@ EXTRA_PARAMETERS: tuple[Parameter, ...] = tuple(
 
 _CONTINUOUS = Schedule(cycle_day=1e9, on_off_day=(0.0, 1e9))
 
+
+def _oral_drug(
+    slug: str, schedule: Schedule = _CONTINUOUS, *, antiangiogenic: bool = False, ec50: str | None = None
+) -> DrugModel:
+    """A small molecule taken by mouth that kills tumour cells (its parameters follow the naming
+    ``<slug>_dose_mg_per_day``, ``_bioavailability``, ``_k_el_per_day``, ``_volume_L``, ``_kmax_per_day``)."""
+    return DrugModel(
+        f"ther:{slug}",
+        slug,
+        OralPK(f"{slug}_dose_mg_per_day", f"{slug}_bioavailability", f"{slug}_k_el_per_day", f"{slug}_volume_L"),
+        schedule,
+        half_effect_param=ec50 or f"{slug}_ec50_mg_per_L",
+        kmax_param=f"{slug}_kmax_per_day",
+        antiangiogenic_param=f"{slug}_antiangiogenic" if antiangiogenic else None,
+    )
+
+
+def _iv_drug(therapy_id: str, slug: str, schedule: Schedule, *, own_pk: bool) -> DrugModel:
+    """Intravenous chemotherapy; ``own_pk``: its own elimination and volume anchors, else the generic ones."""
+    k_el, vol = (
+        (f"{slug}_k_el_per_day", f"({slug}_volume_L_per_m2 * body_surface_m2)")
+        if own_pk
+        else ("chemo_k_el_per_day", "(chemo_volume_L_per_m2 * body_surface_m2)")
+    )
+    return DrugModel(
+        therapy_id,
+        slug,
+        IntravenousPK(f"{slug}_dose_mg_per_m2", k_el, vol),
+        schedule,
+        half_effect_param=f"{slug}_ec50_mg_per_L",
+        kmax_param=f"{slug}_kmax_per_day",
+    )
+
+
+def _checkpoint(slug: str, cycle_day: float, target: Literal["pd1_axis", "ctla4"], *, n_cycles: int | None = None) -> DrugModel:
+    """A checkpoint antibody (two compartments, the atezolizumab popPK volumes and clearance)."""
+    return DrugModel(
+        f"ther:{slug}",
+        slug,
+        AntibodyPK(f"{slug}_dose_mg", "flat", "antibody_cl_L_per_day", "antibody_vc_L", "antibody_vp_L", "antibody_q_L_per_day"),
+        Schedule(cycle_day, n_cycles=n_cycles),
+        half_effect_param="checkpoint_kd_mg_per_L",
+        checkpoint=target,
+    )
+
+
 DRUGS: dict[str, DrugModel] = {
     d.therapy_id: d
     for d in (
-        DrugModel(
-            "ther:sorafenib", "sorafenib", "oral", "sorafenib_dose_mg_per_day", "flat", _CONTINUOUS, True, antiangiogenic=True
-        ),
-        DrugModel(
-            "ther:lenvatinib", "lenvatinib", "oral", "lenvatinib_dose_mg_per_day", "flat", _CONTINUOUS, True, antiangiogenic=True
-        ),
-        DrugModel(
-            "ther:regorafenib",
-            "regorafenib",
-            "oral",
-            "regorafenib_dose_mg_per_day",
-            "flat",
-            Schedule(cycle_day=28.0, on_off_day=(0.0, 21.0)),
-            True,
-            antiangiogenic=True,
-        ),
-        DrugModel(
-            "ther:cabozantinib",
-            "cabozantinib",
-            "oral",
-            "cabozantinib_dose_mg_per_day",
-            "flat",
-            _CONTINUOUS,
-            True,
-            antiangiogenic=True,
-        ),
-        DrugModel("ther:everolimus", "everolimus", "oral", "everolimus_dose_mg_per_day", "flat", _CONTINUOUS, True),
-        DrugModel(
-            "ther:atezolizumab", "atezolizumab", "antibody", "atezolizumab_dose_mg", "flat", Schedule(21.0), False, "pd1_axis"
-        ),
+        _oral_drug("sorafenib", antiangiogenic=True, ec50="sorafenib_ic50_mg_per_L"),
+        _oral_drug("lenvatinib", antiangiogenic=True),
+        _oral_drug("regorafenib", Schedule(cycle_day=28.0, on_off_day=(0.0, 21.0)), antiangiogenic=True),
+        _oral_drug("cabozantinib", antiangiogenic=True),
+        _oral_drug("everolimus"),
+        _checkpoint("atezolizumab", 21.0, "pd1_axis"),
         DrugModel(
             "ther:bevacizumab",
             "bevacizumab",
-            "antibody",
-            "bevacizumab_dose_mg_per_kg",
-            "per_kg",
+            AntibodyPK("bevacizumab_dose_mg_per_kg", "per_kg", "bevacizumab_cl_L_per_day", "bevacizumab_v_L"),
             Schedule(21.0),
-            False,
-            antiangiogenic=True,
+            half_effect_param="bevacizumab_ec50_mg_per_L",
+            antiangiogenic_param="bevacizumab_antiangiogenic",
         ),
-        DrugModel("ther:nivolumab", "nivolumab", "antibody", "nivolumab_dose_mg", "flat", Schedule(14.0), False, "pd1_axis"),
-        DrugModel(
-            "ther:pembrolizumab", "pembrolizumab", "antibody", "pembrolizumab_dose_mg", "flat", Schedule(21.0), False, "pd1_axis"
-        ),
-        DrugModel("ther:durvalumab", "durvalumab", "antibody", "durvalumab_dose_mg", "flat", Schedule(28.0), False, "pd1_axis"),
-        DrugModel(
-            "ther:tremelimumab",
-            "tremelimumab",
-            "antibody",
-            "tremelimumab_dose_mg",
-            "flat",
-            Schedule(1e9, n_cycles=1),
-            False,
-            "ctla4",
-        ),
-        DrugModel("ther:cisplatin", "cisplatin", "iv", "cisplatin_dose_mg_per_m2", "per_m2", Schedule(21.0), True),
-        DrugModel("ther:doxorubicin", "doxorubicin", "iv", "doxorubicin_dose_mg_per_m2", "per_m2", Schedule(21.0), True),
-        DrugModel("ther:5-fluorouracil", "fluorouracil", "iv", "fluorouracil_dose_mg_per_m2", "per_m2", Schedule(14.0), True),
-        DrugModel("ther:oxaliplatin", "oxaliplatin", "iv", "oxaliplatin_dose_mg_per_m2", "per_m2", Schedule(14.0), True),
-        DrugModel(
-            "ther:gemcitabine",
-            "gemcitabine",
-            "iv",
-            "gemcitabine_dose_mg_per_m2",
-            "per_m2",
-            Schedule(21.0, dose_days=(0.0, 7.0)),
-            True,
-        ),
+        _checkpoint("nivolumab", 14.0, "pd1_axis"),
+        _checkpoint("pembrolizumab", 21.0, "pd1_axis"),
+        _checkpoint("durvalumab", 28.0, "pd1_axis"),
+        _checkpoint("tremelimumab", 1e9, "ctla4", n_cycles=1),
+        _iv_drug("ther:cisplatin", "cisplatin", Schedule(21.0), own_pk=True),
+        _iv_drug("ther:doxorubicin", "doxorubicin", Schedule(21.0), own_pk=True),
+        _iv_drug("ther:5-fluorouracil", "fluorouracil", Schedule(14.0), own_pk=False),
+        _iv_drug("ther:oxaliplatin", "oxaliplatin", Schedule(14.0), own_pk=False),
+        _iv_drug("ther:gemcitabine", "gemcitabine", Schedule(21.0, dose_days=(0.0, 7.0)), own_pk=False),
         DrugModel(
             "ther:radiotherapy",
             "radiotherapy",
-            "radiation",
-            "rt_fraction_Gy",
-            "flat",
+            RadiationPK("rt_fraction_Gy"),
             Schedule(7.0, dose_days=(0.0, 1.0, 2.0, 3.0, 4.0), n_cycles=6, source="conventional 2 Gy x 30 fractions (assumed)"),
-            True,
         ),
     )
 }
+
+NOT_MODELLED: dict[str, str] = {
+    "ther:camptothecin": "a topoisomerase inhibitor the review names only from one in-vitro study; not used in HCC",
+    "ther:chloroquine": "an autophagy inhibitor the KB models as a co-treatment intervention (int:chloroquine-sorafenib)",
+}
+"""KB therapy records (drugs, not regimens) that have no pharmacological model, and why."""
 
 
 def all_parameters() -> tuple[Parameter, ...]:
@@ -223,18 +301,3 @@ def all_parameters() -> tuple[Parameter, ...]:
             raise ValueError(f"parameter {p.name} is defined twice")
         seen[p.name] = p
     return tuple(seen.values())
-
-
-def pk_names(drug: DrugModel) -> tuple[str, str, str]:
-    """(elimination rate, volume expression, EC50) parameter names or expressions for small molecules."""
-    s = drug.slug
-    if s in ("cisplatin", "doxorubicin"):
-        return f"{s}_k_el_per_day", f"({s}_volume_L_per_m2 * body_surface_m2)", f"{s}_ec50_mg_per_L"
-    if drug.route == "iv":
-        return "chemo_k_el_per_day", "(chemo_volume_L_per_m2 * body_surface_m2)", f"{s}_ec50_mg_per_L"
-    ec50 = "sorafenib_ic50_mg_per_L" if s == "sorafenib" else f"{s}_ec50_mg_per_L"
-    return f"{s}_k_el_per_day", f"{s}_volume_L", ec50
-
-
-def kmax_name(drug: DrugModel) -> str:
-    return f"{drug.slug}_kmax_per_day"

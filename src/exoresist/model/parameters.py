@@ -167,7 +167,6 @@ BASE_PARAMETERS: tuple[Parameter, ...] = (
         "linear",
     ),
     P("engineered_dose_cu", 1.0, 0.1, 10.0, "cu/Mcell", "assumed", "engineered-vesicle dose per tumour cell per administration"),
-    P("engineered_interval_day", 3.0, 3.0, 3.0, "day", "assumed schedule", "interval between engineered-vesicle doses", "linear"),
     # --- immune and stromal populations ------------------------------------------------------
     P("fibroblasts_per_tumour_cell", 0.2, 0.05, 1.0, "1", "assumed", "fibroblasts per tumour cell in a tumour"),
     P("k_caf_activation_per_day", 0.02, 0.005, 0.1, "1/day", "assumed", "baseline activation of fibroblasts into CAFs"),

@@ -17,12 +17,13 @@ Time is in days throughout. Amounts are in the unit each species names.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import io
 import json
 import re
 import tokenize
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -132,6 +133,41 @@ class ModelSpec:
     def defaults(self) -> np.ndarray:
         """Default parameter values, shape ``(n_params,)``."""
         return np.array([p.default for p in self.parameters], dtype=float)
+
+    def parameter_matrix(
+        self,
+        rows: Sequence[Mapping[str, float]],
+        *,
+        base: Mapping[str, float] | None = None,
+        absent_ok: Collection[str] = (),
+    ) -> np.ndarray:
+        """``(len(rows), n_params)`` in :attr:`parameter_names` order: the defaults, then ``base``,
+        then each row's values, all by name.
+
+        A name that is not a parameter of this spec raises :class:`SpecError` with the closest
+        names, unless it is listed in ``absent_ok`` (values drawn for every arm of a trial, such as
+        the clearance of a drug this arm does not give, are legitimately absent from some models).
+        """
+        names = self.parameter_names
+        index = {n: i for i, n in enumerate(names)}
+        allowed = set(absent_ok)
+        values = self.defaults()
+        for source in ([base] if base else []) + list(rows):
+            for name in source:
+                if name not in index and name not in allowed:
+                    close = difflib.get_close_matches(name, names, n=3)
+                    hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+                    raise SpecError(f"'{name}' is not a parameter of model {self.name}{hint}")
+        for name, value in (base or {}).items():
+            if name in index:
+                values[index[name]] = value
+        out = np.tile(values, (len(rows), 1))
+        for r, row in enumerate(rows):
+            for name, value in row.items():
+                i = index.get(name)
+                if i is not None:
+                    out[r, i] = value
+        return out
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
