@@ -97,9 +97,13 @@ class DrugModel:
     pk: PK
     schedule: Schedule
     half_effect_param: str | None = None
-    kmax_param: str | None = None  # maximal kill rate of sensitive tumour cells (1/day); None: no kill
+    kmax_param: str | None = None  # culture and mouse: maximal kill rate of sensitive cells (1/day); None: no kill
+    patient_kmax_param: str | None = None  # patient: maximal kill rate of sensitive tumour cells (1/day)
+    growth_inhibition_param: str | None = None  # maximal fall of the proliferation of sensitive cells (0-1)
+    patient_ec50_param: str | None = None  # in the patient: concentration for half effect (small molecules)
     checkpoint: Literal["pd1_axis", "ctla4"] | None = None
     antiangiogenic_param: str | None = None  # maximal fall of vascular support (0-1)
+    t_infiltration_param: str | None = None  # anti-VEGF: maximal rise of CD8 T-cell recruitment (fold - 1)
 
     @property
     def route(self) -> str:
@@ -107,13 +111,14 @@ class DrugModel:
 
     @property
     def kills_tumour(self) -> bool:
-        """True for drugs with a continuous kill term, and for radiotherapy (kill at each fraction)."""
-        return self.kmax_param is not None or isinstance(self.pk, RadiationPK)
+        """True for drugs that act on tumour cells between doses, and for radiotherapy (kill at each fraction)."""
+        return self.continuous_kill or isinstance(self.pk, RadiationPK)
 
     @property
     def continuous_kill(self) -> bool:
-        """A kill term between doses (radiotherapy kills at its fractions instead)."""
-        return self.kmax_param is not None
+        """Kills or stops tumour cells between doses (radiotherapy acts at its fractions instead);
+        such a drug has a reversibly resistant pool ``R_<drug>``."""
+        return self.kmax_param is not None or self.growth_inhibition_param is not None or self.patient_kmax_param is not None
 
     @property
     def antiangiogenic(self) -> bool:
@@ -189,6 +194,54 @@ EXTRA_PARAMETERS: tuple[Parameter, ...] = tuple(
         *_antibody("pembrolizumab", 200.0, "mg"),
         *_antibody("durvalumab", 1500.0, "mg"),
         *_antibody("tremelimumab", 300.0, "mg"),
+        *_antibody(
+            "ipilimumab",
+            3.0,
+            "mg_per_kg",
+            "ipilimumab 3 mg/kg every 3 weeks x 4 in CheckMate 040 arm A (Yau et al., JAMA Oncol 2020)",
+        ),
+        *_antibody(
+            "ramucirumab", 8.0, "mg_per_kg", "ramucirumab 8 mg/kg every 2 weeks (Zhu et al., Clin Cancer Res 2013, phase 2)"
+        ),
+        P(
+            "ramucirumab_antiangiogenic",
+            0.5,
+            0.1,
+            0.9,
+            "1",
+            "assumed",
+            "maximal fall of vascular support under ramucirumab (anti-VEGFR2)",
+            "linear",
+        ),
+        P(
+            "ramucirumab_ec50_mg_per_L",
+            20.0,
+            2.0,
+            100.0,
+            "mg/L",
+            "assumed",
+            "ramucirumab concentration for half-maximal anti-angiogenic effect",
+        ),
+        P(
+            "bevacizumab_t_infiltration_gain",
+            1.0,
+            0.0,
+            5.0,
+            "1",
+            "assumed (VEGF blockade relieves VEGF-driven exclusion of T cells)",
+            "maximal rise of CD8 T-cell recruitment under bevacizumab (fold - 1)",
+            "linear",
+        ),
+        P(
+            "ramucirumab_t_infiltration_gain",
+            1.0,
+            0.0,
+            5.0,
+            "1",
+            "assumed (as for bevacizumab)",
+            "maximal rise of CD8 T-cell recruitment under ramucirumab (fold - 1)",
+            "linear",
+        ),
         P("ctla4_priming_gain", 1.0, 0.2, 3.0, "1", "assumed", "maximal rise of T-cell recruitment under CTLA-4 blockade"),
         P(
             "drug_exposure_ratio_fixed",
@@ -218,6 +271,9 @@ def _oral_drug(
         schedule,
         half_effect_param=ec50 or f"{slug}_ec50_mg_per_L",
         kmax_param=f"{slug}_kmax_per_day",
+        patient_kmax_param=f"{slug}_patient_kmax_per_day",
+        growth_inhibition_param=f"{slug}_growth_inhibition",
+        patient_ec50_param=f"{slug}_patient_ec50_mg_per_L",
         antiangiogenic_param=f"{slug}_antiangiogenic" if antiangiogenic else None,
     )
 
@@ -236,15 +292,26 @@ def _iv_drug(therapy_id: str, slug: str, schedule: Schedule, *, own_pk: bool) ->
         schedule,
         half_effect_param=f"{slug}_ec50_mg_per_L",
         kmax_param=f"{slug}_kmax_per_day",
+        patient_kmax_param=f"{slug}_patient_kmax_per_day",
+        growth_inhibition_param=f"{slug}_growth_inhibition",
+        patient_ec50_param=f"{slug}_patient_ec50_mg_per_L",
     )
 
 
-def _checkpoint(slug: str, cycle_day: float, target: Literal["pd1_axis", "ctla4"], *, n_cycles: int | None = None) -> DrugModel:
+def _checkpoint(
+    slug: str,
+    cycle_day: float,
+    target: Literal["pd1_axis", "ctla4"],
+    *,
+    n_cycles: int | None = None,
+    dose_scaling: Literal["flat", "per_kg"] = "flat",
+) -> DrugModel:
     """A checkpoint antibody (two compartments, the atezolizumab popPK volumes and clearance)."""
+    dose = f"{slug}_dose_mg" if dose_scaling == "flat" else f"{slug}_dose_mg_per_kg"
     return DrugModel(
         f"ther:{slug}",
         slug,
-        AntibodyPK(f"{slug}_dose_mg", "flat", "antibody_cl_L_per_day", "antibody_vc_L", "antibody_vp_L", "antibody_q_L_per_day"),
+        AntibodyPK(dose, dose_scaling, "antibody_cl_L_per_day", "antibody_vc_L", "antibody_vp_L", "antibody_q_L_per_day"),
         Schedule(cycle_day, n_cycles=n_cycles),
         half_effect_param="checkpoint_kd_mg_per_L",
         checkpoint=target,
@@ -267,7 +334,25 @@ DRUGS: dict[str, DrugModel] = {
             Schedule(21.0),
             half_effect_param="bevacizumab_ec50_mg_per_L",
             antiangiogenic_param="bevacizumab_antiangiogenic",
+            t_infiltration_param="bevacizumab_t_infiltration_gain",
         ),
+        DrugModel(
+            "ther:ramucirumab",
+            "ramucirumab",
+            AntibodyPK(
+                "ramucirumab_dose_mg_per_kg",
+                "per_kg",
+                "antibody_cl_L_per_day",
+                "antibody_vc_L",
+                "antibody_vp_L",
+                "antibody_q_L_per_day",
+            ),
+            Schedule(14.0),
+            half_effect_param="ramucirumab_ec50_mg_per_L",
+            antiangiogenic_param="ramucirumab_antiangiogenic",
+            t_infiltration_param="ramucirumab_t_infiltration_gain",
+        ),
+        _checkpoint("ipilimumab", 21.0, "ctla4", n_cycles=4, dose_scaling="per_kg"),
         _checkpoint("nivolumab", 14.0, "pd1_axis"),
         _checkpoint("pembrolizumab", 21.0, "pd1_axis"),
         _checkpoint("durvalumab", 28.0, "pd1_axis"),
@@ -286,6 +371,87 @@ DRUGS: dict[str, DrugModel] = {
     )
 }
 
+PATIENT_PD: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    # slug: ((patient kill default, low, high) in 1/day, (growth inhibition default, low, high))
+    "sorafenib": ((0.003, 0.0003, 0.03), (0.6, 0.1, 0.95)),
+    "lenvatinib": ((0.006, 0.0003, 0.05), (0.6, 0.1, 0.95)),
+    "regorafenib": ((0.003, 0.0003, 0.03), (0.6, 0.1, 0.95)),
+    "cabozantinib": ((0.003, 0.0003, 0.03), (0.6, 0.1, 0.95)),
+    "everolimus": ((0.001, 0.0001, 0.02), (0.3, 0.05, 0.9)),
+    "cisplatin": ((1.0, 0.1, 10.0), (0.0, 0.0, 0.5)),
+    "doxorubicin": ((1.0, 0.1, 10.0), (0.0, 0.0, 0.5)),
+    "fluorouracil": ((1.0, 0.1, 10.0), (0.0, 0.0, 0.5)),
+    "oxaliplatin": ((1.0, 0.1, 10.0), (0.0, 0.0, 0.5)),
+    "gemcitabine": ((1.0, 0.1, 10.0), (0.0, 0.0, 0.5)),
+}
+"""Prior values of each small molecule's action on patient tumours: the maximal kill rate of
+sensitive cells and the maximal fall of their proliferation (cytostatic effect). Assumed; the
+values used are anchored on phase I/II data by ``scripts/anchor_drugs.py`` (``docs/trials.md``)."""
+
+
+def _typical_level(d: DrugModel, values: dict[str, float]) -> float:
+    """Mean concentration (mg/L) of the standard dose in a typical patient: at steady state for a
+    continuous oral drug (times its share of days on), over one cycle for intravenous boluses."""
+
+    def ev(expr: str) -> float:
+        return float(eval(expr, {"__builtins__": {}}, values))
+
+    pk = d.pk
+    if isinstance(pk, OralPK):
+        on, off = d.schedule.on_off_day or (0.0, d.schedule.cycle_day)
+        share = min(1.0, (off - on) / d.schedule.cycle_day)
+        return ev(pk.dose_param) * ev(pk.bioavailability_param) / (ev(pk.k_el_param) * ev(pk.volume_expr)) * share
+    if isinstance(pk, IntravenousPK):
+        per_cycle = ev(pk.dose_param) * ev("body_surface_m2") * len(d.schedule.dose_days)
+        return per_cycle / (ev(pk.k_el_param) * ev(pk.volume_expr) * d.schedule.cycle_day)
+    raise ValueError(f"{d.therapy_id}: no typical level for route {pk.route}")
+
+
+def _patient_pd_parameters() -> tuple[Parameter, ...]:
+    values = {p.name: p.default for p in (*BASE_PARAMETERS, *EXTRA_PARAMETERS)}
+    out: list[Parameter] = []
+    for d in DRUGS.values():
+        if d.patient_ec50_param is None:
+            continue
+        (k, klo, khi), (g, glo, ghi) = PATIENT_PD[d.slug]
+        level = _typical_level(d, values)
+        out += [
+            P(
+                d.patient_kmax_param or "",
+                k,
+                klo,
+                khi,
+                "1/day",
+                "assumed; anchored in docs/trials.md",
+                f"maximal {d.slug} kill rate of sensitive tumour cells in patients",
+            ),
+            P(
+                d.growth_inhibition_param or "",
+                g,
+                glo,
+                ghi,
+                "1",
+                "assumed; anchored in docs/trials.md",
+                f"maximal fall of the proliferation of sensitive tumour cells under {d.slug}",
+                "linear",
+            ),
+            P(
+                d.patient_ec50_param,
+                level,
+                level / 3,
+                level * 3,
+                "mg/L",
+                f"assumed: the mean level of the standard dose in a typical patient ({level:.3g} mg/L from the PK"
+                " defaults), so that the dose gives half the maximal effect",
+                f"{d.slug} plasma concentration for half its effect on patient tumours",
+            ),
+        ]
+    return tuple(out)
+
+
+PATIENT_PD_PARAMETERS = _patient_pd_parameters()
+
+
 NOT_MODELLED: dict[str, str] = {
     "ther:camptothecin": "a topoisomerase inhibitor the review names only from one in-vitro study; not used in HCC",
     "ther:chloroquine": "an autophagy inhibitor the KB models as a co-treatment intervention (int:chloroquine-sorafenib)",
@@ -296,7 +462,7 @@ NOT_MODELLED: dict[str, str] = {
 def all_parameters() -> tuple[Parameter, ...]:
     """Base and drug parameters, each once."""
     seen: dict[str, Parameter] = {}
-    for p in (*BASE_PARAMETERS, *EXTRA_PARAMETERS):
+    for p in (*BASE_PARAMETERS, *EXTRA_PARAMETERS, *PATIENT_PD_PARAMETERS):
         if p.name in seen:
             raise ValueError(f"parameter {p.name} is defined twice")
         seen[p.name] = p

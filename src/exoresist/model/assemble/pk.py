@@ -64,7 +64,6 @@ def _oral(b: Builder, d: DrugModel) -> None:
         if t_off < end:
             b.events.append(Event(f"stop_{s}_{k + 1}", t_off, ((on, "0"),), f"{s} cycle {k + 1} off", rec))
     b.assign(f"conc_{s}", f"{amount} / {d.pk.volume_expr}", "mg/L", f"{s} plasma concentration", rec)
-    b.assign(f"tumour_conc_{s}", f"tumour_exposure_fraction * conc_{s}", "mg/L", f"{s} acting in the tumour", rec)
 
 
 def _intravenous(b: Builder, d: DrugModel) -> None:
@@ -78,7 +77,6 @@ def _intravenous(b: Builder, d: DrugModel) -> None:
             Event(f"dose_{s}_{k + 1}", day, ((amount, f"{amount} + {d.pk.dose_param} * body_surface_m2"),), f"{s} dose", rec)
         )
     b.assign(f"conc_{s}", f"{amount} / {d.pk.volume_expr}", "mg/L", f"{s} plasma concentration", rec)
-    b.assign(f"tumour_conc_{s}", f"tumour_exposure_fraction * conc_{s}", "mg/L", f"{s} acting in the tumour", rec)
 
 
 def _antibody(b: Builder, d: DrugModel) -> None:
@@ -144,8 +142,10 @@ def build_drugs(b: Builder) -> None:
             _experimental_exposure(b, d)
         else:
             ROUTE_BUILDERS[type(d.pk)](b, d)
-        in_tumour = b.context == "patient" and d.continuous_kill and isinstance(d.pk, (OralPK, IntravenousPK))
-        c = f"tumour_conc_{d.slug}" if in_tumour else f"conc_{d.slug}"
+        # in the patient a small molecule's potency is stated against its plasma level (the standard
+        # dose gives half its effect in a typical patient); culture and mouse use the in-vitro EC50
+        half = d.patient_ec50_param if b.context == "patient" and d.patient_ec50_param else d.half_effect_param
+        c = f"conc_{d.slug}"
         what = (
             "fractional effect on tumour cells"
             if d.kills_tumour
@@ -153,4 +153,4 @@ def build_drugs(b: Builder) -> None:
             if d.antiangiogenic
             else "receptor occupancy (unadjusted)"
         )
-        b.assign(f"H_{d.slug}", f"{c} / ({c} + {d.half_effect_param})", "1", f"{d.slug} {what}", (d.therapy_id,))
+        b.assign(f"H_{d.slug}", f"{c} / ({c} + {half})", "1", f"{d.slug} {what}", (d.therapy_id,))

@@ -16,7 +16,7 @@ from exoresist.model.assemble._builder import EPS, Builder, Pool
 from exoresist.model.assemble.scenario import expand_therapy_refs, pool_name, slug
 from exoresist.model.drugs import DRUGS
 
-TUMOUR_DONORS = "(S + R_total + C * stem_secretion_factor)"
+TUMOUR_DONORS = "(tumour_Mcells + C * (stem_secretion_factor - 1))"
 RESISTANT_TUMOUR_DONORS = "(R_total + C * stem_secretion_factor)"
 DONOR_SECRETION: dict[CellType, str] = {
     CellType.HCC_CELL: TUMOUR_DONORS,

@@ -9,6 +9,15 @@ TUMOUR_INIT = {"culture": "0.1", "mouse": "100", "patient": "init_tumour_patient
 INITIAL_STATE_PARAMETERS = (
     P("init_tumour_patient_Mcells", 3e4, 3e3, 2e5, "Mcells", "assumed (a 3 cm3 liver tumour)", "initial patient tumour cells"),
     P("init_stem_fraction", 0.02, 0.005, 0.1, "1", "assumed", "initial fraction of stem-like tumour cells", "linear"),
+    P(
+        "init_immune_escape_fraction",
+        0.02,
+        0.001,
+        0.5,
+        "1",
+        "assumed (heterogeneous antigen presentation and interferon signalling between HCCs)",
+        "initial fraction of patient tumour cells that escape T- and NK-cell killing",
+    ),
 )
 """Parameters of the initial tumour, added to every assembled model."""
 
@@ -31,8 +40,16 @@ def build_populations(b: Builder) -> None:
         b.par(p)
     ctx = b.context
     t0 = TUMOUR_INIT[ctx]
-    b.sp("S", f"{t0} * (1 - init_stem_fraction)", "Mcells", "drug-sensitive tumour cells")
+    escape = " - init_immune_escape_fraction" if ctx == "patient" else ""
+    b.sp("S", f"{t0} * (1 - init_stem_fraction{escape})", "Mcells", "drug-sensitive tumour cells")
     b.sp("C", f"{t0} * init_stem_fraction", "Mcells", "cancer stem-like cells (intrinsically resistant, high secretion)")
+    if ctx == "patient":
+        b.sp(
+            "E",
+            f"{t0} * init_immune_escape_fraction",
+            "Mcells",
+            "tumour cells that escape immune killing (immune-edited or adaptively resistant), otherwise like S",
+        )
     if ctx == "culture":
         for name, desc in CULTURE_POPULATIONS:
             b.par(P(f"culture_init_{name}_Mcells", 0.0, 0.0, 1.0, "Mcells", "set by the experiment", f"initial {desc}", "linear"))

@@ -23,7 +23,8 @@ def build_tumour_state(b: Builder) -> None:
     for drug_id in sorted(d.therapy_id for d in b.drugs if d.continuous_kill):
         b.sp(f"R_{DRUGS[drug_id].slug}", "0", "Mcells", f"tumour cells reversibly resistant to {DRUGS[drug_id].slug}")
     b.assign("R_total", total(b.resistant_pools()), "Mcells", "reversibly resistant tumour cells")
-    b.assign("tumour_Mcells", "S + C + R_total", "Mcells", "all tumour cells")
+    escaped = " + E" if "E" in b.species else ""
+    b.assign("tumour_Mcells", f"S + C + R_total{escaped}", "Mcells", "all tumour cells")
     b.assign("all_cells_Mcells", f"tumour_Mcells + {' + '.join(immune)}", "Mcells", "all cells that take up vesicles")
     b.assign("tumour_volume_mm3", "tumour_Mcells * cell_volume_mm3_per_Mcell", "mm3", "tumour volume")
     b.assign(
@@ -51,32 +52,80 @@ def build_dynamics(b: Builder) -> None:
     _immunity(b)
 
 
+def _sensitive_pools(b: Builder) -> list[str]:
+    """Tumour-cell pools that every drug acts on fully: sensitive and immune-escaped cells."""
+    return ["S", *(["E"] if "E" in b.species else [])]
+
+
+def _drug_action(b: Builder) -> None:
+    """``act_<drug>``: the drug's fractional action on tumour cells after exosomal modulation.
+    Protecting and sensitising cargo shift the drug's potency (``mod`` multiplies the effective
+    concentration), the way efflux or survival signalling shift an IC50."""
+    for d in b.drugs:
+        if d.continuous_kill:
+            s = d.slug
+            b.assign(
+                f"act_{s}",
+                f"H_{s} * mod_{s} / (1 - H_{s} + H_{s} * mod_{s})",
+                "1",
+                f"{s} action on sensitive tumour cells (potency shifted by exosomal cargo)",
+                [d.therapy_id, *b.records_of(f"mod_{s}")],
+            )
+
+
+def _growth_factor(b: Builder, pool: str) -> str:
+    """Share of the proliferation of ``pool`` left under the cytostatic drugs of the scenario (patient
+    only): ``prod(1 - w * inhibition * act)`` with ``w`` = 1 for sensitive cells, the stem-like
+    fraction for stem-like cells and 0 for cells resistant to that drug."""
+    if b.context != "patient":
+        return ""
+    factors = []
+    for d in b.drugs:
+        if d.growth_inhibition_param is None or pool == f"R_{d.slug}":
+            continue
+        weight = "stem_kill_fraction * " if pool == "C" else ""
+        factors.append(f"(1 - {weight}{d.growth_inhibition_param} * act_{d.slug})")
+    return "".join(f" * {f}" for f in factors)
+
+
 def _growth_and_kill(b: Builder) -> None:
     ctx = b.context
+    _drug_action(b)
     vs = "Vs" if "Vs" in b.species else "1"
     logistic = f"{GROWTH_RATE[ctx]} * {vs} * (1 - tumour_Mcells / {CAPACITY[ctx]})"
     r_names = b.resistant_pools()
-    for x in ["S", *r_names]:
-        b.rx(f"grow_{x}", f"{logistic} * {x}", [], [x], f"{x} proliferate (logistic, scaled by vascular support)")
-    b.rx("grow_C", f"stem_growth_factor * {logistic} * C", [], ["C"], "stem-like cells self-renew")
+    for x in [*_sensitive_pools(b), *r_names]:
+        b.rx(
+            f"grow_{x}",
+            f"{logistic}{_growth_factor(b, x)} * {x}",
+            [],
+            [x],
+            f"{x} proliferate (logistic, scaled by vascular support)",
+        )
+    b.rx("grow_C", f"stem_growth_factor * {logistic}{_growth_factor(b, 'C')} * C", [], ["C"], "stem-like cells self-renew")
     for d in b.drugs:
         if not d.continuous_kill:
             continue
-        kill = f"{d.kmax_param} * H_{d.slug} * mod_{d.slug}"
+        kmax = d.patient_kmax_param if ctx == "patient" and d.patient_kmax_param else d.kmax_param
+        if kmax is None:
+            continue
+        kill = f"{kmax} * act_{d.slug}"
         rec = (d.therapy_id,)
-        b.rx(f"kill_S_{d.slug}", f"{kill} * S", ["S"], [], f"{d.slug} kills sensitive cells", rec)
+        for x in _sensitive_pools(b):
+            b.rx(f"kill_{x}_{d.slug}", f"{kill} * {x}", [x], [], f"{d.slug} kills {x}", rec)
         b.rx(f"kill_C_{d.slug}", f"stem_kill_fraction * {kill} * C", ["C"], [], f"{d.slug} kills stem-like cells (less)", rec)
         for r in r_names:
             frac = "resistant_kill_fraction * " if r == f"R_{d.slug}" else ""
             b.rx(f"kill_{r}_{d.slug}", f"{frac}{kill} * {r}", [r], [], f"{d.slug} kills {r}", rec)
-        if f"R_{d.slug}" in r_names:
+    for d in b.drugs:
+        if d.continuous_kill and f"R_{d.slug}" in r_names:
             b.rx(
                 f"adapt_{d.slug}",
                 f"k_adapt_per_day * H_{d.slug} * S",
                 ["S"],
                 [f"R_{d.slug}"],
                 f"{d.slug} pressure selects resistance",
-                rec,
+                (d.therapy_id,),
             )
 
 
@@ -177,12 +226,15 @@ def _immunity(b: Builder) -> None:
             "share of tumour cells CD8 T cells kill per day",
         )
         kill_terms.append("t_kill_per_day")
+        infiltration = "".join(
+            f" * (1 + {d.t_infiltration_param} * H_{d.slug})" for d in b.drugs if d.t_infiltration_param is not None
+        )
         b.rx(
             "t_recruit",
-            "k_t_recruit_per_day * (1 + ctla4_priming_gain * ctla4_occupancy) * tumour_Mcells",
+            f"k_t_recruit_per_day * (1 + ctla4_priming_gain * ctla4_occupancy){infiltration} * tumour_Mcells",
             [],
             ["Te"],
-            "CD8 T cells recruited",
+            "CD8 T cells recruited (more under CTLA-4 blockade and VEGF blockade)",
         )
         b.rx("t_death", "k_t_death_per_day * Te", ["Te"], [], "CD8 effector loss")
         b.rx("tx_death", "k_t_death_per_day * Tx", ["Tx"], [], "exhausted CD8 loss")
@@ -196,8 +248,19 @@ def _immunity(b: Builder) -> None:
         )
     elif ctx == "culture":
         b.assign("t_kill_per_day", "0", "1/day", "no T-cell killing modelled in culture")
-    for x in ["S", "C", *b.resistant_pools()]:
-        b.rx(f"immune_kill_{x}", f"({' + '.join(kill_terms)}) * {x}", [x], [], f"immune cells kill {x}")
+    attack = f"({' + '.join(kill_terms)})"
+    if "E" in b.species:
+        # immunoediting: of the sensitive cells immune cells attack, a small share survives as
+        # escaped cells (less killed); escaped cells slowly lose the escape state
+        b.rx("immune_escape", f"immune_escape_share * {attack} * S", ["S"], ["E"], "attacked cells escape immune killing")
+        b.rx("immune_kill_S", f"(1 - immune_escape_share) * {attack} * S", ["S"], [], "immune cells kill S")
+        b.rx("immune_kill_E", f"immune_escape_kill_fraction * {attack} * E", ["E"], [], "immune cells kill escaped cells (less)")
+        b.rx("immune_revert", "k_immune_revert_per_day * E", ["E"], ["S"], "escaped cells lose the escape state")
+        killed = ["C", *b.resistant_pools()]
+    else:
+        killed = ["S", "C", *b.resistant_pools()]
+    for x in killed:
+        b.rx(f"immune_kill_{x}", f"{attack} * {x}", [x], [], f"immune cells kill {x}")
     if ctx != "culture":
         b.rx("nk_recruit", "k_nk_recruit_per_day * tumour_Mcells", [], ["NK"], "NK recruited")
         b.rx("nk_death", "k_nk_death_per_day * NK", ["NK"], [], "NK loss")
