@@ -1,18 +1,21 @@
-"""Virtual patients: parameter draws, plausibility, and selection toward a target population.
+"""Virtual patients: covariates, parameter draws, plausibility, and selection toward a target population.
 
-A virtual patient is a draw of the patient-level model parameters (tumour growth and size,
-immune infiltration, pharmacokinetic variability, and which resistance cargos the tumour
-expresses and how strongly) on top of population-level values. The population-level values are
-the model's defaults, replaced by the cohort parameters of :data:`COHORT_PARAMETERS` (the ones the
-calibration fits).
+A virtual patient is a draw of baseline covariates (:mod:`exoresist.cohort.covariates`), of the
+patient-level model parameters (tumour growth, immune infiltration, pharmacokinetic variability,
+the initial share of immune-escaped cells, and which resistance cargos the tumour expresses and how
+strongly), and of the random numbers of its outcome (inclusion, death, new lesions, a later line of
+therapy). The population-level values are the model's defaults, replaced by the cohort parameters
+of :data:`COHORT_PARAMETERS` (the ones the calibration fits).
 
-Selection follows the usual virtual-population practice (parameter-anchors.md): draw, keep only
-plausible patients (an untreated observation window must show a tumour volume doubling time
-inside the published range and a measurable tumour), then accept each plausible candidate with a
-probability that makes the cohort's growth-pattern mix match the published one (probability of
-inclusion, Allen et al., CPT Pharmacometrics Syst Pharmacol 2016). Every draw derives from the run's
-seed, the patient's index and the attempt number only, so a patient is the same whatever the
-chunking, worker or arm.
+Covariates shape the tumour: the baseline sum of target-lesion diameters and the number of target
+lesions give its volume (equal spheres), AFP >= 400 ng/mL and macrovascular invasion speed its
+growth (assumed coefficients). Selection follows the usual virtual-population practice
+(parameter-anchors.md): draw, keep only plausible patients (an untreated screening window must
+show a tumour volume doubling time inside the published range and a measurable sum of diameters),
+then accept each plausible candidate with a probability that makes the cohort's growth-pattern mix
+match a published one when one is given (probability of inclusion, Allen et al., CPT
+Pharmacometrics Syst Pharmacol 2016). Every draw derives from the run's seed, the patient's index and the attempt number only, so
+a patient is the same whatever the chunking, worker or arm.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Literal
 
 import numpy as np
 
+from exoresist.cohort.covariates import IMBRAVE150, N_FACTORS, BaselineTable, Covariates, draw_covariates
 from exoresist.kb import KnowledgeBase
 from exoresist.model.assemble import (
     INITIAL_STATE_PARAMETERS,
@@ -45,22 +49,26 @@ BURN_IN_DAY = 56.0
 """Untreated observation before the baseline scan (days); assumed: a screening window of 8 weeks
 in which the doubling time used for plausibility is measured."""
 SCAN_INTERVAL_DAY = 42.0
-"""Tumour assessments every 6 weeks from the baseline scan; assumed, the usual schedule of
-first-line advanced-HCC trials."""
+"""Tumour assessments every 6 weeks from the baseline scan: the schedule of SHARP (imaging every 6
+weeks, as reported in a review of SHARP) and of IMbrave150 (every 6 weeks in the first year)."""
 
 TVDT_BOUNDS_DAY = (11.0, 851.2)
 """Range of untreated HCC tumour volume doubling times in 175 patients (Kim et al., Clin Mol
 Hepatol 2015;21:279): plausibility bounds."""
 TVDT_CUTS_DAY = (3 * DAYS_PER_MONTH, 9 * DAYS_PER_MONTH)
-TVDT_TARGET_SHARES = (0.35, 0.274, 0.376)
+NATHANI_GROWTH_MIX = (0.35, 0.274, 0.376)
 """Rapid (< 3 months), intermediate and indolent (> 9 months) growth among 1374 untreated HCC
-lesions (Nathani et al., Gut 2021;70:401, pooled analysis): the target mix for selection."""
-BASELINE_DIAMETER_BOUNDS_MM = (10.0, 150.0)
-"""Measurable (RECIST 1.1: at least 10 mm) and at most 150 mm at baseline (upper bound assumed)."""
-INITIAL_DIAMETER_RANGE_MM = (25.0, 90.0)
-"""Tumour diameter at the start of the screening window, drawn log-uniform (assumed)."""
+lesions (Nathani et al., Gut 2021;70:401, pooled analysis). Those lesions are mostly early-stage
+HCC under surveillance; the advanced-HCC trial population grows faster (its growth distribution is
+calibrated), so the mix is not imposed by default and is available as ``growth_mix``."""
+BASELINE_SLD_BOUNDS_MM = (10.0, 300.0)
+"""Measurable (RECIST 1.1: at least 10 mm) and at most 300 mm summed at baseline (upper bound assumed)."""
 PILOT_SIZE = 600
 MAX_ATTEMPTS = 60
+
+GROWTH_COVARIATE_LOG_EFFECTS = {("afp_ge_400", "yes"): 0.3, ("mvi", "yes"): 0.2}
+"""Log-multipliers of the tumour growth rate by covariate (assumed: high-AFP and vascular-invasive
+HCCs grow faster; no published coefficient found)."""
 
 
 def _p(name: str, default: float, low: float, high: float, unit: str, source: str, desc: str, scale: str = "log") -> Parameter:
@@ -88,48 +96,98 @@ COHORT_PARAMETERS: tuple[Parameter, ...] = (
         "probability that a tumour expresses a given resistance cargo (each record independently)",
         "linear",
     ),
+    _p("t_kill_scale", 1.0, 0.1, 10.0, "1", "assumed", "population multiplier of CD8 T-cell killing (k_t_kill_per_day)"),
     _p(
-        "death_background_per_month",
-        0.03,
+        "k_adapt_per_day",
         0.005,
-        0.15,
-        "1/month",
-        "assumed",
-        "death hazard not due to tumour burden (liver disease)",
-    ),
-    _p(
-        "death_tumour_per_month",
+        0.0005,
         0.05,
-        0.005,
+        "1/day",
+        "assumed",
+        "drug-induced switching of sensitive tumour cells to reversible resistance (model k_adapt_per_day)",
+    ),
+    _p(
+        "immune_escape_share",
+        0.01,
+        0.001,
+        0.1,
+        "1",
+        "assumed (immunoediting)",
+        "share of immune-attacked sensitive cells that survive as immune-escaped cells (model immune_escape_share)",
+    ),
+    _p(
+        "new_lesion_per_month",
+        0.5,
+        0.02,
+        2.0,
+        "1",
+        "assumed",
+        "hazard of a new lesion or unequivocal non-target progression per unit of tumour growth (per month, per log-volume per month)",
+    ),
+    _p(
+        "new_lesion_frailty_sd",
         1.0,
+        0.1,
+        2.5,
+        "1",
+        "assumed",
+        "between-patient log-SD of the new-lesion hazard (patients differ in occult disease beyond their factors)",
+        "linear",
+    ),
+    _p(
+        "death_tumour_scale_month",
+        15.0,
+        3.0,
+        60.0,
+        "month",
+        "assumed",
+        "Weibull scale of tumour-related death at reference covariates and an unchanged tumour",
+    ),
+    _p(
+        "death_tumour_shape",
+        1.5,
+        1.0,
+        2.5,
+        "1",
+        "assumed (a hazard that rises after baseline, as in trial populations selected for a life expectancy of at "
+        "least 12 weeks: few deaths before the first scan)",
+        "Weibull shape of tumour-related death",
+        "linear",
+    ),
+    _p(
+        "death_tumour_size_power",
+        1.0,
+        0.0,
+        4.0,
+        "1",
+        "assumed (the tumour burden relative to baseline, besides its growth rate)",
+        "power of the sum of diameters relative to baseline in the tumour-related death hazard",
+        "linear",
+    ),
+    _p(
+        "death_liver_per_month",
+        0.01,
+        0.001,
+        0.03,
         "1/month",
         "assumed",
-        "death hazard from tumour burden at the reference diameter (100 mm), scaling with tumour volume",
+        "hazard of death from liver failure and other causes at an ALBI score of -2.60",
     ),
     _p(
-        "sorafenib_kmax_scale",
+        "post_progression_hr",
+        0.7,
+        0.3,
         1.0,
-        0.1,
-        10.0,
         "1",
         "assumed",
-        "population multiplier of the maximal sorafenib kill rate (in vivo potency relative to the in vitro default)",
-    ),
-    _p(
-        "t_kill_scale",
-        1.0,
-        0.1,
-        10.0,
-        "1",
-        "assumed",
-        "population multiplier of CD8 T-cell killing (k_t_kill_per_day)",
+        "hazard ratio of tumour-related death after progression for patients who receive a later line",
     ),
 )
-DEATH_REFERENCE_DIAMETER_MM = 100.0
-DEATH_VOLUME_EXPONENT = 3.0
+"""Cohort-level parameters (the ones a calibration may move)."""
 
 PRIOR_DRAWN = (
     "init_stem_fraction",
+    "init_immune_escape_fraction",
     "k_t_recruit_per_day",
     "k_nk_recruit_per_day",
     "macrophages_per_tumour_cell",
@@ -142,6 +200,14 @@ PK_CV = {"sorafenib_k_el_per_day": 0.65}
 """Between-patient coefficient of variation of elimination: sorafenib from the CV of its trough in
 HCC (65 %, parameter-anchors.md); every other elimination or clearance 30 % (assumed)."""
 PK_CV_DEFAULT = 0.30
+RANDOMS = ("inclusion_u", "death_e", "lesion_e", "later_line_u")
+"""The outcome random numbers of a patient: inclusion (uniform), death and new-lesion thresholds
+(unit exponential), and whether a later line follows progression (uniform)."""
+SCAN_WINDOW_DAY = 7.0
+"""Each assessment falls anywhere within +/- 7 days of its scheduled day (assumed visit window);
+without it every simulated progression would fall on the 6-week grid."""
+MAX_SCANS = 40
+"""Scan-day jitters drawn per patient (enough for 40 x 6 weeks = 4.6 years of follow-up)."""
 
 
 class PopulationError(ValueError):
@@ -173,13 +239,17 @@ class CohortParameters:
     def as_dict(self) -> dict[str, float]:
         return {p.name: self[p.name] for p in COHORT_PARAMETERS}
 
+    def replace(self, **values: float) -> CohortParameters:
+        return CohortParameters({**self.values, **values})
+
     def model_overrides(self) -> dict[str, float]:
         """Population-level model parameter values these cohort parameters imply."""
         base = _model_parameters()
         return {
             "k_growth_patient_per_day": self["growth_median_per_day"],
-            "sorafenib_kmax_per_day": base["sorafenib_kmax_per_day"].default * self["sorafenib_kmax_scale"],
             "k_t_kill_per_day": base["k_t_kill_per_day"].default * self["t_kill_scale"],
+            "immune_escape_share": self["immune_escape_share"],
+            "k_adapt_per_day": self["k_adapt_per_day"],
         }
 
 
@@ -190,53 +260,127 @@ def mechanism_records(kb: KnowledgeBase) -> tuple[str, ...]:
     return tuple(m.id for m in candidate_mechanisms(kb))
 
 
-def _prior_draw(rng: np.random.Generator, p: Parameter) -> float:
-    if p.scale == "log" and p.low > 0:
-        return float(np.exp(rng.uniform(np.log(p.low), np.log(p.high))))
-    return float(rng.uniform(p.low, p.high))
+def strength_names(kb: KnowledgeBase) -> tuple[str, ...]:
+    """``strength_<record>`` of every mechanism of the patient model, in :func:`mechanism_records` order."""
+    return tuple(strength_param(rid) for rid in mechanism_records(kb))
 
 
 STREAM_PATIENT, STREAM_PILOT, STREAM_SECOND_LINE = 0, 1, 2
-"""Independent random streams: patients, the inclusion pilot, second-line death thresholds."""
+"""Independent random streams: patients, the inclusion pilot, second-line outcome thresholds."""
 
 
-def draw_candidate(
-    kb: KnowledgeBase, cohort: CohortParameters, seed: int, slot: int, attempt: int, *, stream: int = STREAM_PATIENT
-) -> dict[str, float]:
-    """One candidate for patient ``slot``: patient-level model parameters by name.
+@dataclass(frozen=True)
+class Candidates:
+    """A batch of candidate patients: model parameters, covariates and outcome random numbers, each
+    an array over patients."""
 
-    The stream is ``SeedSequence([seed, stream, slot, attempt])``: the same patient in every chunk, arm and
-    worker. Keys are model parameter names plus ``inclusion_u`` (the uniform number of the
-    inclusion step) and ``death_e`` (the unit-exponential death threshold).
-    """
-    rng = np.random.default_rng(np.random.SeedSequence([seed, stream, slot, attempt]))
+    slots: np.ndarray
+    attempts: np.ndarray
+    params: dict[str, np.ndarray]
+    covariates: Covariates
+    randoms: dict[str, np.ndarray]
+
+    @property
+    def n(self) -> int:
+        return int(self.slots.shape[0])
+
+    def take(self, index: np.ndarray | Sequence[int]) -> Candidates:
+        idx = np.asarray(index, dtype=int)
+        return Candidates(
+            self.slots[idx],
+            self.attempts[idx],
+            {k: v[idx] for k, v in self.params.items()},
+            Covariates({k: v[idx] for k, v in self.covariates.levels.items()}, {k: v[idx] for k, v in self.covariates.values.items()}),
+            {k: v[idx] for k, v in self.randoms.items()},
+        )
+
+    def with_params(self, **columns: np.ndarray) -> Candidates:
+        return Candidates(self.slots, self.attempts, {**self.params, **columns}, self.covariates, self.randoms)
+
+    @staticmethod
+    def concat(parts: Sequence[Candidates]) -> Candidates:
+        first = parts[0]
+        return Candidates(
+            np.concatenate([p.slots for p in parts]),
+            np.concatenate([p.attempts for p in parts]),
+            {k: np.concatenate([p.params[k] for p in parts]) for k in first.params},
+            Covariates(
+                {k: np.concatenate([p.covariates.levels[k] for p in parts]) for k in first.covariates.levels},
+                {k: np.concatenate([p.covariates.values[k] for p in parts]) for k in first.covariates.values},
+            ),
+            {k: np.concatenate([p.randoms[k] for p in parts]) for k in first.randoms},
+        )
+
+
+def draw_candidates(
+    kb: KnowledgeBase,
+    cohort: CohortParameters,
+    seed: int,
+    slots: Sequence[int] | np.ndarray,
+    attempts: Sequence[int] | np.ndarray,
+    *,
+    stream: int = STREAM_PATIENT,
+    target: BaselineTable = IMBRAVE150,
+) -> Candidates:
+    """Candidates for patient ``slots`` at ``attempts``; each from ``SeedSequence([seed, stream, slot,
+    attempt])``: the same patient in every chunk, arm and worker."""
+    slots_arr = np.asarray(slots, dtype=np.int64)
+    att = np.asarray(attempts, dtype=np.int64)
+    n = slots_arr.size
     base = _model_parameters()
-    out: dict[str, float] = {}
-    out["k_growth_patient_per_day"] = cohort["growth_median_per_day"] * float(
-        np.exp(cohort["growth_sigma"] * rng.standard_normal())
-    )
-    d0 = float(np.exp(rng.uniform(*np.log(INITIAL_DIAMETER_RANGE_MM))))
-    out["init_tumour_patient_Mcells"] = math.pi / 6 * d0**3 / base["cell_volume_mm3_per_Mcell"].default
-    for name in PRIOR_DRAWN:
-        out[name] = _prior_draw(rng, base[name])
-    # the draws below are vectorised; they consume the stream exactly as one call per value would
-    overrides = cohort.model_overrides()
     pk = _pk_parameters()
-    z = rng.standard_normal(len(pk))
-    for p, zi in zip(pk, z.tolist(), strict=True):
+    names = strength_names(kb)
+    n_normal = N_FACTORS + 2 + len(pk)
+    n_uniform = len(PRIOR_DRAWN) + 2 * len(names) + len(RANDOMS) + MAX_SCANS
+    normals = np.empty((n, n_normal))
+    uniforms = np.empty((n, n_uniform))
+    for i in range(n):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, stream, int(slots_arr[i]), int(att[i])]))
+        normals[i] = rng.standard_normal(n_normal)
+        uniforms[i] = rng.random(n_uniform)
+    cov = draw_covariates(normals[:, :N_FACTORS], target)
+    params: dict[str, np.ndarray] = {}
+    log_growth = np.log(cohort["growth_median_per_day"]) + cohort["growth_sigma"] * normals[:, N_FACTORS]
+    for (factor, level), effect in GROWTH_COVARIATE_LOG_EFFECTS.items():
+        log_growth = log_growth + effect * cov.flag(factor, level)
+    params["k_growth_patient_per_day"] = np.exp(log_growth)
+    # the tumour at the start of screening: the baseline sum of diameters as equal spheres, taken
+    # back over the screening window at the patient's growth rate
+    n_lesions = cov.n_lesions()
+    volume_mm3 = math.pi / 6 * cov.values["baseline_sld_mm"] ** 3 / n_lesions**2
+    volume_mm3 = volume_mm3 * np.exp(-params["k_growth_patient_per_day"] * BURN_IN_DAY)
+    params["init_tumour_patient_Mcells"] = volume_mm3 / base["cell_volume_mm3_per_Mcell"].default
+    for k, name in enumerate(PRIOR_DRAWN):
+        params[name] = _prior_from_uniform(base[name], uniforms[:, k])
+    overrides = cohort.model_overrides()
+    for k, p in enumerate(pk):
         cv = PK_CV.get(p.name, PK_CV_DEFAULT)
         sigma = math.sqrt(math.log1p(cv * cv))
         centre = overrides.get(p.name, p.default)
-        out[p.name] = centre * float(np.exp(sigma * zi - sigma * sigma / 2))
-    names = strength_names(kb)
-    u = rng.random(2 * len(names))  # per record: expressed?, then its strength (log-uniform)
+        params[p.name] = centre * np.exp(sigma * normals[:, N_FACTORS + 2 + k] - sigma * sigma / 2)
+    offset = len(PRIOR_DRAWN)
     lo, hi = np.log(STRENGTH_PRIOR)
-    strength = np.exp(lo + (hi - lo) * u[1::2])
-    expressed = u[0::2] < cohort["p_cargo_expressed"]
-    out.update(zip(names, np.where(expressed, strength, 0.0).tolist(), strict=True))
-    out["inclusion_u"] = float(rng.uniform())
-    out["death_e"] = float(rng.exponential())
-    return out
+    for k, name in enumerate(names):
+        expressed = uniforms[:, offset + 2 * k] < cohort["p_cargo_expressed"]
+        strength = np.exp(lo + (hi - lo) * uniforms[:, offset + 2 * k + 1])
+        params[name] = np.where(expressed, strength, 0.0)
+    u = uniforms[:, offset + 2 * len(names) :]
+    randoms = {
+        "inclusion_u": u[:, 0],
+        "death_e": -np.log1p(-u[:, 1]),
+        "lesion_e": -np.log1p(-u[:, 2]),
+        "later_line_u": u[:, 3],
+        "scan_jitter_day": SCAN_WINDOW_DAY * (2.0 * u[:, 4 : 4 + MAX_SCANS] - 1.0),
+        "lesion_z": normals[:, N_FACTORS + 1],
+    }
+    return Candidates(slots_arr, att, params, cov, randoms)
+
+
+def _prior_from_uniform(p: Parameter, u: np.ndarray) -> np.ndarray:
+    if p.scale == "log" and p.low > 0:
+        out: np.ndarray = np.exp(np.log(p.low) + (np.log(p.high) - np.log(p.low)) * u)
+        return out
+    return np.asarray(p.low + (p.high - p.low) * u)
 
 
 @lru_cache(maxsize=1)
@@ -245,27 +389,18 @@ def _pk_parameters() -> tuple[Parameter, ...]:
     return tuple(p for p in _model_parameters().values() if p.name.endswith(("_k_el_per_day", "_cl_L_per_day")))
 
 
-def strength_names(kb: KnowledgeBase) -> tuple[str, ...]:
-    """``strength_<record>`` of every mechanism of the patient model, in :func:`mechanism_records` order."""
-    return tuple(strength_param(rid) for rid in mechanism_records(kb))
-
-
-NOT_PARAMETERS = ("inclusion_u", "death_e")
-"""Keys of a patient draw that are not model parameters (the inclusion and death random numbers)."""
-
-
-def drawn_names(kb: KnowledgeBase) -> frozenset[str]:
-    """Every name a patient draw or the cohort overrides may set: the parameters of the arm models
-    (an arm's model lacks, say, the clearance of a drug it does not give) and :data:`NOT_PARAMETERS`."""
-    fixed = {"k_growth_patient_per_day", "init_tumour_patient_Mcells", *PRIOR_DRAWN, *NOT_PARAMETERS}
-    fixed |= {p.name for p in _pk_parameters()} | set(CohortParameters().model_overrides())
-    return frozenset(fixed | set(strength_names(kb)))
-
-
 @lru_cache(maxsize=1)
 def _model_parameters() -> dict[str, Parameter]:
     """Every parameter a patient model has before records add theirs, by name."""
     return {p.name: p for p in (*all_parameters(), *INITIAL_STATE_PARAMETERS)}
+
+
+def drawn_names(kb: KnowledgeBase) -> frozenset[str]:
+    """Every model parameter a patient draw or the cohort overrides may set (an arm's model lacks,
+    say, the clearance of a drug it does not give, or the strength of a record that does not act)."""
+    fixed = {"k_growth_patient_per_day", "init_tumour_patient_Mcells", *PRIOR_DRAWN}
+    fixed |= {p.name for p in _pk_parameters()} | set(CohortParameters().model_overrides())
+    return frozenset(fixed | set(strength_names(kb)))
 
 
 def patient_spec(
@@ -275,12 +410,10 @@ def patient_spec(
     return build_cached(kb, Scenario("patient", therapies, interventions, days=days, treatment_start_day=start_day))
 
 
-def parameter_matrix(
-    kb: KnowledgeBase, spec: ModelSpec, cohort: CohortParameters, draws: Sequence[Mapping[str, float]]
-) -> np.ndarray:
+def parameter_matrix(kb: KnowledgeBase, spec: ModelSpec, cohort: CohortParameters, patients: Candidates) -> np.ndarray:
     """``(n_patients, n_params)`` in spec order: defaults, then cohort values, then each patient's
     draws. A name that is neither a parameter of ``spec`` nor one of :func:`drawn_names` is an error."""
-    return spec.parameter_matrix(draws, base=cohort.model_overrides(), absent_ok=drawn_names(kb))
+    return spec.parameter_columns(patients.params, patients.n, base=cohort.model_overrides(), absent_ok=drawn_names(kb))
 
 
 def tvdt_category(tvdt_day: np.ndarray) -> np.ndarray:
@@ -289,115 +422,148 @@ def tvdt_category(tvdt_day: np.ndarray) -> np.ndarray:
     return out
 
 
-def screening(kb: KnowledgeBase, cohort: CohortParameters, draws: Sequence[Mapping[str, float]]) -> tuple[np.ndarray, np.ndarray]:
-    """Simulate the untreated screening window; returns ``(tvdt_day, baseline_diameter_mm)``.
+def sum_of_diameters(diameter_mm: np.ndarray, n_lesions: np.ndarray) -> np.ndarray:
+    """RECIST sum of diameters of ``n`` equal spherical lesions whose total volume is that of a
+    sphere of ``diameter_mm``: ``n ** (2/3) * diameter`` (``n_lesions`` broadcast over time)."""
+    n = np.asarray(n_lesions, dtype=float)
+    return np.asarray(diameter_mm) * (n[:, None] if np.ndim(diameter_mm) == 2 else n) ** (2.0 / 3.0)
 
-    A tumour that does not grow gets an infinite doubling time (implausible).
-    """
+
+@dataclass(frozen=True)
+class Screening:
+    """The untreated screening window of a batch of candidates: doubling time, baseline sum of
+    diameters and the whole model state at the baseline scan (species name -> value per patient)."""
+
+    tvdt_day: np.ndarray
+    baseline_sld_mm: np.ndarray
+    states: dict[str, np.ndarray]
+
+    def take(self, index: np.ndarray) -> Screening:
+        return Screening(self.tvdt_day[index], self.baseline_sld_mm[index], {k: v[index] for k, v in self.states.items()})
+
+
+def screening(kb: KnowledgeBase, cohort: CohortParameters, patients: Candidates) -> Screening:
+    """Simulate the untreated screening window (a tumour that does not grow gets an infinite
+    doubling time, which is implausible)."""
     from exoresist.ode import simulate
 
     spec = patient_spec(kb, (), (), BURN_IN_DAY, BURN_IN_DAY)
-    res = simulate(
-        spec,
-        parameter_matrix(kb, spec, cohort, draws),
-        t_end_day=BURN_IN_DAY,
-        t_eval_day=[0.0, BURN_IN_DAY],
-        rtol=1e-5,
-        atol=1e-8,
-    )
+    params = parameter_matrix(kb, spec, cohort, patients)
+    res = simulate(spec, params, t_end_day=BURN_IN_DAY, t_eval_day=[0.0, BURN_IN_DAY], rtol=1e-5, atol=1e-8)
     vol = res.derived_value("tumour_volume_mm3")
-    dia = res.derived_value("tumour_diameter_mm")[:, -1]
+    sld = sum_of_diameters(res.derived_value("tumour_diameter_mm")[:, -1], patients.covariates.n_lesions())
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = vol[:, -1] / vol[:, 0]
         tvdt = np.where(ratio > 1.0, BURN_IN_DAY * math.log(2) / np.log(ratio), np.inf)
     tvdt = np.where(res.ok, tvdt, np.nan)
-    return tvdt, np.where(res.ok, dia, np.nan)
+    states = {name: res.states[:, -1, k] for k, name in enumerate(res.species_names)}
+    return Screening(tvdt, np.where(res.ok, sld, np.nan), states)
 
 
-def plausible(tvdt_day: np.ndarray, diameter_mm: np.ndarray) -> np.ndarray:
+def plausible(tvdt_day: np.ndarray, sld_mm: np.ndarray) -> np.ndarray:
     lo, hi = TVDT_BOUNDS_DAY
-    dlo, dhi = BASELINE_DIAMETER_BOUNDS_MM
-    return (tvdt_day >= lo) & (tvdt_day <= hi) & (diameter_mm >= dlo) & (diameter_mm <= dhi)
+    dlo, dhi = BASELINE_SLD_BOUNDS_MM
+    return (tvdt_day >= lo) & (tvdt_day <= hi) & (sld_mm >= dlo) & (sld_mm <= dhi)
 
 
-def inclusion_probabilities(kb: KnowledgeBase, cohort: CohortParameters, seed: int) -> tuple[float, float, float]:
-    """Acceptance probability per growth category so plausible candidates match the target mix.
+def inclusion_probabilities(
+    kb: KnowledgeBase,
+    cohort: CohortParameters,
+    seed: int,
+    target: BaselineTable = IMBRAVE150,
+    growth_mix: tuple[float, float, float] | None = None,
+) -> tuple[float, float, float]:
+    """Acceptance probability per growth category (rapid, intermediate, indolent).
 
-    Estimated on a pilot of :data:`PILOT_SIZE` candidates from the run's seed (a stream of its own,
-    never used by patients). Raises ``PopulationError`` when the cohort parameters
-    make a category too rare (below 2 % of plausible candidates) to reach the target.
+    Checked on a pilot of :data:`PILOT_SIZE` candidates from the run's seed (a stream of its own,
+    never used by patients): at least 5 % must be plausible, else ``PopulationError``. Without a
+    ``growth_mix`` every plausible candidate is accepted; with one (for example
+    :data:`NATHANI_GROWTH_MIX`), plausible candidates are accepted with the probabilities that make
+    the cohort's mix match it (probability of inclusion), and a category below 2 % of plausible
+    candidates is a ``PopulationError``.
     """
-    draws = [draw_candidate(kb, cohort, seed, k, 0, stream=STREAM_PILOT) for k in range(PILOT_SIZE)]
-    tvdt, dia = screening(kb, cohort, draws)
-    ok = plausible(tvdt, dia)
+    pilot = draw_candidates(kb, cohort, seed, range(PILOT_SIZE), np.zeros(PILOT_SIZE), stream=STREAM_PILOT, target=target)
+    scr = screening(kb, cohort, pilot)
+    tvdt = scr.tvdt_day
+    ok = plausible(tvdt, scr.baseline_sld_mm)
     if ok.sum() < PILOT_SIZE * 0.05:
         raise PopulationError(
             f"only {int(ok.sum())} of {PILOT_SIZE} pilot candidates are plausible (doubling time within "
             f"{TVDT_BOUNDS_DAY[0]:g}-{TVDT_BOUNDS_DAY[1]:g} days): the cohort parameters are far from HCC growth"
         )
+    if growth_mix is None:
+        return (1.0, 1.0, 1.0)
     cats = tvdt_category(tvdt[ok])
     shares = np.bincount(cats, minlength=3) / ok.sum()
     if np.any(shares < 0.02):
         raise PopulationError(
             f"growth mix of plausible candidates {np.round(shares, 3).tolist()} (rapid, intermediate, indolent) "
-            f"cannot be reweighted to the target {list(TVDT_TARGET_SHARES)}"
+            f"cannot be reweighted to the target {list(growth_mix)}"
         )
-    ratio = np.asarray(TVDT_TARGET_SHARES) / shares
+    ratio = np.asarray(growth_mix) / shares
     accept = ratio / ratio.max()
     return (float(accept[0]), float(accept[1]), float(accept[2]))
 
 
-@dataclass
+@dataclass(frozen=True)
 class SelectedPatients:
-    """Accepted patients of a slot range: draws, their attempt numbers and screening results."""
+    """Accepted patients of a slot range (in slot order) with their screening results."""
 
-    slots: np.ndarray
-    draws: list[dict[str, float]]
-    attempts: np.ndarray
-    tvdt_day: np.ndarray
-    baseline_diameter_mm: np.ndarray
+    patients: Candidates
+    screening: Screening
+
+    @property
+    def tvdt_day(self) -> np.ndarray:
+        return self.screening.tvdt_day
+
+    @property
+    def baseline_sld_mm(self) -> np.ndarray:
+        return self.screening.baseline_sld_mm
 
 
 def select_patients(
     kb: KnowledgeBase,
     cohort: CohortParameters,
     seed: int,
-    slots: Sequence[int],
+    slots: Sequence[int] | range | np.ndarray,
     accept: Sequence[float],
     *,
     first_attempt: Sequence[int] | np.ndarray | None = None,
+    target: BaselineTable = IMBRAVE150,
 ) -> SelectedPatients:
     """Draw candidates for each slot until one is plausible and included (batched per round).
 
     Slot ``i`` tries attempts ``first_attempt[i], first_attempt[i] + 1, ...`` (default from 0).
     """
-    slots_arr = np.asarray(slots, dtype=int)
+    slots_arr = np.asarray(slots, dtype=np.int64)
     n = slots_arr.size
-    draws: list[dict[str, float] | None] = [None] * n
-    start = np.zeros(n, dtype=int) if first_attempt is None else np.asarray(first_attempt, dtype=int)
-    attempts = np.zeros(n, dtype=int)
-    tvdt = np.full(n, np.nan)
-    dia = np.full(n, np.nan)
+    start = np.zeros(n, dtype=np.int64) if first_attempt is None else np.asarray(first_attempt, dtype=np.int64)
+    chosen: list[Candidates] = []
+    screened: list[Screening] = []
+    order: list[np.ndarray] = []
     pending = np.arange(n)
     for round_ in range(MAX_ATTEMPTS):
         if pending.size == 0:
             break
-        cands = [draw_candidate(kb, cohort, seed, int(slots_arr[i]), int(start[i]) + round_) for i in pending]
-        t, d = screening(kb, cohort, cands)
-        ok = plausible(t, d)
-        cat = tvdt_category(np.where(ok, t, 1.0))
-        u = np.array([c["inclusion_u"] for c in cands])
-        take = ok & (u < np.asarray(accept)[cat])
-        for k in np.flatnonzero(take):
-            i = pending[k]
-            draws[i] = cands[k]
-            attempts[i] = int(start[i]) + round_
-            tvdt[i] = t[k]
-            dia[i] = d[k]
+        cands = draw_candidates(kb, cohort, seed, slots_arr[pending], start[pending] + round_, target=target)
+        scr = screening(kb, cohort, cands)
+        ok = plausible(scr.tvdt_day, scr.baseline_sld_mm)
+        cat = tvdt_category(np.where(ok, scr.tvdt_day, 1.0))
+        take = ok & (cands.randoms["inclusion_u"] < np.asarray(accept)[cat])
+        idx = np.flatnonzero(take)
+        chosen.append(cands.take(idx))
+        screened.append(scr.take(idx))
+        order.append(pending[idx])
         pending = pending[~take]
     if pending.size:
         raise PopulationError(
             f"{pending.size} patient slots found no plausible candidate in {MAX_ATTEMPTS} attempts "
             f"(first: slot {int(slots_arr[pending[0]])}); the cohort parameters are far from HCC growth"
         )
-    return SelectedPatients(slots_arr, [d for d in draws if d is not None], attempts, tvdt, dia)
+    where = np.argsort(np.concatenate(order), kind="stable")
+    all_screened = Screening(
+        np.concatenate([x.tvdt_day for x in screened]),
+        np.concatenate([x.baseline_sld_mm for x in screened]),
+        {k: np.concatenate([x.states[k] for x in screened]) for k in screened[0].states},
+    )
+    return SelectedPatients(Candidates.concat(chosen).take(where), all_screened.take(where))

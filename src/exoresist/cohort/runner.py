@@ -1,7 +1,7 @@
 """Run a virtual trial on Dask: patient chunks, one Parquet file per finished chunk, resumable.
 
 The run folder is ``OUT/chunks/<key>/`` where ``key`` hashes everything that determines the
-numbers (the :class:`~exoresist.cohort.trial.TrialConfig`, the model version and the knowledge
+numbers (the :class:`~exoresist.cohort.config.TrialConfig`, the model version and the knowledge
 base content). A chunk file is written (atomically) as soon as its chunk finishes, so a run that
 is stopped and started again with the same arguments computes only the missing chunks; every
 chunk is a pure function of the seed and its patient indices, so the result is identical to an
@@ -24,8 +24,14 @@ from typing import Any
 import pandas as pd
 
 from exoresist.atomic import write_via
+from exoresist.cohort.arms import Arm, TrialError
+from exoresist.cohort.config import TrialConfig
+from exoresist.cohort.covariates import Covariates, baseline_comparison
+from exoresist.cohort.credibility import arm_warnings
 from exoresist.cohort.population import inclusion_probabilities
-from exoresist.cohort.trial import Arm, TrialConfig, TrialError, attribution, simulate_chunk, summarise
+from exoresist.cohort.result import ArmSummary, BaselineRow, Comparison, ReplicateFigure
+from exoresist.cohort.simulate import simulate_chunk
+from exoresist.cohort.statistics import attribution, replicate_figures, summarise
 from exoresist.kb import KnowledgeBase, load_kb
 from exoresist.model.assemble import MODEL_VERSION
 
@@ -39,9 +45,12 @@ class TrialRun:
 
     config: TrialConfig
     patients: pd.DataFrame
-    arms: list[dict[str, Any]]
-    comparisons: list[dict[str, Any]]
+    arms: list[ArmSummary]
+    comparisons: list[Comparison]
     attribution: pd.DataFrame
+    baseline: list[BaselineRow] = field(default_factory=list)
+    replicates: list[ReplicateFigure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -51,7 +60,10 @@ class TrialRun:
                 "config": self.config.as_dict(),
                 "arms": self.arms,
                 "comparisons": self.comparisons,
+                "replicates": self.replicates,
+                "baseline": self.baseline,
                 "attribution": self.attribution.to_dict(orient="records"),
+                "warnings": self.warnings,
                 "meta": self.meta,
             }
         )
@@ -153,7 +165,7 @@ def run_trial(
         if accept_path.exists():
             accept = tuple(float(x) for x in json.loads(accept_path.read_text()))
         else:
-            accept = inclusion_probabilities(kb, config.cohort, config.seed)
+            accept = inclusion_probabilities(kb, config.cohort, config.seed, config.target)
             write_json(list(accept), accept_path)
         chunks = config.chunks()
         paths = [run_dir / f"chunk-{i:05d}.parquet" for i in range(len(chunks))]
@@ -166,11 +178,24 @@ def run_trial(
         order = patients["arm"].map({label: i for i, label in enumerate(labels)})
         patients = patients.assign(_order=order).sort_values(["_order", "patient"], kind="stable")
         patients = patients.drop(columns="_order").reset_index(drop=True)
-        arm_stats, comparisons = summarise(patients, labels)
+        arm_stats, comparisons = summarise(patients, labels, config.reference_arm)
         attr = attribution(kb, patients, labels)
+        reps = (
+            replicate_figures(
+                patients, labels, config.reference_arm, config.patients, config.replicates, {a: config.arm_size(a) for a in labels}
+            )
+            if config.replicates > 1
+            else []
+        )
+        first = patients[patients["arm"] == labels[0]]
+        cov = Covariates.from_columns({c: first[c].to_numpy() for c in first.columns if c.startswith("cov:")})
+        baseline = baseline_comparison(cov, config.target)
         meta = {
             "population": config.population,
             "patients_per_arm": config.patients,
+            "replicates": config.replicates,
+            "reference_arm": config.reference_arm,
+            "later_line_share": config.later_line,
             "months": config.months,
             "seed": config.seed,
             "model_version": MODEL_VERSION,
@@ -182,7 +207,7 @@ def run_trial(
             "wall_time_s": round(time.perf_counter() - started, 2),
             "failed_simulations": int((~patients["ok"]).sum()),
         }
-        run = TrialRun(config, patients, arm_stats, comparisons, attr, meta)
+        run = TrialRun(config, patients, arm_stats, comparisons, attr, baseline, reps, arm_warnings(kb, arms), meta)
         write_parquet(patients, out_dir / "patients.parquet")
         write_json(run.to_json_dict(), out_dir / "trial.json")
         return run

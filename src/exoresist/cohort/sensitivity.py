@@ -22,14 +22,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from exoresist.cohort.population import (
-    BURN_IN_DAY,
-    DAYS_PER_MONTH,
-    CohortParameters,
-    parameter_matrix,
-    patient_spec,
-)
-from exoresist.cohort.trial import Arm, TrialError, endpoints, parse_arm, record_label, simulation_grid
+from exoresist.cohort.arms import Arm, TrialError, parse_arm
+from exoresist.cohort.config import TrialConfig
+from exoresist.cohort.disease import DiseaseParameters
+from exoresist.cohort.endpoints import Trajectories, endpoints
+from exoresist.cohort.population import DAYS_PER_MONTH, CohortParameters, parameter_matrix, patient_spec
+from exoresist.cohort.simulate import record_label, select_cohort, simulation_grid
 from exoresist.kb import KnowledgeBase
 from exoresist.model.assemble import acting_records, strength_param
 from exoresist.ode import simulate
@@ -78,7 +76,7 @@ class SensitivityResult:
 
 def factors(kb: KnowledgeBase, arm: Arm, months: float) -> list[tuple[str, float, float, bool, str, str]]:
     """``(parameter, low, high, log, label, record_id)`` of the arm's exosome parameters."""
-    spec = patient_spec(kb, arm.therapies, arm.interventions, BURN_IN_DAY + months * DAYS_PER_MONTH, BURN_IN_DAY)
+    spec = patient_spec(kb, arm.therapies, arm.interventions, months * DAYS_PER_MONTH, 0.0)
     by_name = {p.name: p for p in spec.parameters}
     out = []
     for rid in acting_records(spec):  # a record that reaches no rate in this arm is not a factor
@@ -106,7 +104,7 @@ def run_sensitivity(
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
-    from exoresist.cohort.population import inclusion_probabilities, select_patients
+    from exoresist.cohort.population import inclusion_probabilities
 
     if patients < 2:
         raise TrialError(f"sensitivity needs at least 2 patients per sample, got {patients}")
@@ -122,14 +120,15 @@ def run_sensitivity(
     }
     x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
     values = np.where([f[3] for f in fs], np.exp(x), x)
+    config = TrialConfig((arm_text,), "first-line", patients, months, seed, patients, cohort)
     accept = inclusion_probabilities(kb, cohort, seed)
-    sel = select_patients(kb, cohort, seed, range(patients), accept)
-    end = BURN_IN_DAY + months * DAYS_PER_MONTH
-    spec = patient_spec(kb, arm.therapies, arm.interventions, end, BURN_IN_DAY)
-    base = parameter_matrix(kb, spec, cohort, sel.draws)
+    chosen = select_cohort(kb, config, range(patients), accept)
+    spec = patient_spec(kb, arm.therapies, arm.interventions, chosen.end_day, chosen.start_day)
+    base = parameter_matrix(kb, spec, cohort, chosen.patients)
     index = {n: i for i, n in enumerate(spec.parameter_names)}
-    death_e = np.array([d["death_e"] for d in sel.draws])
-    times = simulation_grid(BURN_IN_DAY, end)
+    times = simulation_grid(chosen.start_day, chosen.end_day)
+    states = {k: v for k, v in (chosen.states or {}).items() if k in set(spec.species_names)}
+    disease = DiseaseParameters.from_cohort(cohort.as_dict())
     pfs = np.empty(len(values))
     orr = np.empty(len(values))
     for k, row in enumerate(values):
@@ -139,8 +138,11 @@ def run_sensitivity(
                 p[:, index[name]] = base[:, index[name]] * v  # scales each patient's own expression
             else:
                 p[:, index[name]] = v
-        res = simulate(spec, p, t_end_day=end, t_eval_day=times, rtol=1e-5, atol=1e-6)
-        ends = endpoints(kb, spec, res, BURN_IN_DAY, death_e, cohort, sel.draws)
+        res = simulate(spec, p, t_end_day=chosen.end_day, t_eval_day=times, rtol=1e-5, atol=1e-6, initial_overrides=states)
+        traj = Trajectories.from_simulation(
+            res.times_day, res.derived_value("tumour_diameter_mm"), chosen.patients, res.ok, res.messages
+        )
+        ends = endpoints(traj, disease, config.later_line)
         pfs[k] = float(ends["pfs_month"].mean())
         orr[k] = float(ends["bor"].isin(["CR", "PR"]).mean())
         if progress is not None:

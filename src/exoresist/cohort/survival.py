@@ -21,7 +21,16 @@ from lifelines.statistics import logrank_test
 from lifelines.utils import median_survival_times
 from scipy import stats
 
-__all__ = ["HazardRatio", "KmMedian", "ProportionCI", "cox_hazard_ratio", "km_median", "logrank_p", "proportion_ci"]
+__all__ = [
+    "HazardRatio",
+    "KmMedian",
+    "ProportionCI",
+    "cox_hazard_ratio",
+    "km_median",
+    "km_survival_at",
+    "logrank_p",
+    "proportion_ci",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -93,6 +102,22 @@ def km_median(durations: npt.ArrayLike, events: npt.ArrayLike, *, alpha: float =
     fitter = KaplanMeierFitter(alpha=alpha).fit(t, event_observed=e)
     ci = median_survival_times(fitter.confidence_interval_)
     return KmMedian(float(fitter.median_survival_time_), float(ci.iloc[0, 0]), float(ci.iloc[0, 1]))
+
+
+def km_survival_at(durations: npt.ArrayLike, events: npt.ArrayLike, time: float, *, alpha: float = 0.05) -> ProportionCI:
+    """Kaplan–Meier survival at ``time`` with its pointwise ``1 - alpha`` interval (lifelines'
+    exponential Greenwood band); NaN beyond the last observed time."""
+    _check_alpha(alpha)
+    t, e = _survival_data(durations, events)
+    fitter = KaplanMeierFitter(alpha=alpha).fit(t, event_observed=e)
+    if time > float(t.max()):
+        nan = float("nan")
+        return ProportionCI(nan, nan, nan)
+    est = float(fitter.survival_function_at_times(time).iloc[0])
+    band = fitter.confidence_interval_survival_function_
+    idx = band.index.searchsorted(time, side="right") - 1
+    row = band.iloc[max(idx, 0)]
+    return ProportionCI(est, float(row.iloc[0]), float(row.iloc[1]))
 
 
 def cox_hazard_ratio(

@@ -371,12 +371,25 @@ DRUGS: dict[str, DrugModel] = {
     )
 }
 
+SORAFENIB_GROWTH_SHARE = 85.7 / (665.0 / 3.0)
+"""Tumour growth under sorafenib relative to untreated growth: untreated HCC volume doubles in a
+median 85.7 days (Kim et al., Clin Mol Hepatol 2015;21:279); under sorafenib the tumour burden (a sum
+of diameters, growing 0.12 mm/day) doubles in a median 665 days (Kolamunnage-Dona et al., J Hepatol
+2021), a volume doubling of 665 / 3 days. Both in parameter-anchors.md."""
+TYPICAL_ACTION = 0.75
+"""Fractional effect of a small molecule at the mean level of its approved dose in a typical
+patient (assumed: approved doses sit near the top of the exposure-response curve)."""
+_SORAFENIB_GI = (1.0 - SORAFENIB_GROWTH_SHARE) / TYPICAL_ACTION
+"""Sorafenib's growth inhibition of sensitive cells in patients (its anti-angiogenic effect
+included): the tumour grows at :data:`SORAFENIB_GROWTH_SHARE` of its untreated rate at the typical
+action."""
+
 PATIENT_PD: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
     # slug: ((patient kill default, low, high) in 1/day, (growth inhibition default, low, high))
-    "sorafenib": ((0.003, 0.0003, 0.03), (0.6, 0.1, 0.95)),
-    "lenvatinib": ((0.006, 0.0003, 0.05), (0.6, 0.1, 0.95)),
-    "regorafenib": ((0.003, 0.0003, 0.03), (0.6, 0.1, 0.95)),
-    "cabozantinib": ((0.003, 0.0003, 0.03), (0.6, 0.1, 0.95)),
+    "sorafenib": ((0.003, 0.0003, 0.03), (_SORAFENIB_GI, 0.4, 1.0)),
+    "lenvatinib": ((0.006, 0.0003, 0.05), (_SORAFENIB_GI, 0.4, 1.0)),
+    "regorafenib": ((0.003, 0.0003, 0.03), (_SORAFENIB_GI, 0.4, 1.0)),
+    "cabozantinib": ((0.003, 0.0003, 0.03), (_SORAFENIB_GI, 0.4, 1.0)),
     "everolimus": ((0.001, 0.0001, 0.02), (0.3, 0.05, 0.9)),
     "cisplatin": ((1.0, 0.1, 10.0), (0.0, 0.0, 0.5)),
     "doxorubicin": ((1.0, 0.1, 10.0), (0.0, 0.0, 0.5)),
@@ -384,9 +397,16 @@ PATIENT_PD: dict[str, tuple[tuple[float, float, float], tuple[float, float, floa
     "oxaliplatin": ((1.0, 0.1, 10.0), (0.0, 0.0, 0.5)),
     "gemcitabine": ((1.0, 0.1, 10.0), (0.0, 0.0, 0.5)),
 }
-"""Prior values of each small molecule's action on patient tumours: the maximal kill rate of
-sensitive cells and the maximal fall of their proliferation (cytostatic effect). Assumed; the
-values used are anchored on phase I/II data by ``scripts/anchor_drugs.py`` (``docs/trials.md``)."""
+"""Each small molecule's action on patient tumours: the maximal kill rate of sensitive cells
+(assumed: small, as sorafenib is mainly cytostatic in the clinic; twice sorafenib's for lenvatinib,
+whose phase 2 study in HCC saw partial responses in 37 % by mRECIST, Ikeda et al., J Gastroenterol
+2017) and the maximal fall of their proliferation: sorafenib's from its effect on tumour growth
+(:data:`SORAFENIB_GROWTH_SHARE`); the other tyrosine-kinase inhibitors take sorafenib's (assumed,
+no figure found for them); everolimus assumed weaker."""
+GROWTH_INHIBITION_SOURCES = {
+    "sorafenib": "derived: growth on sorafenib is 0.39 of untreated (Kim 2015; Kolamunnage-Dona 2021) at 0.75"
+    " action, anti-angiogenic effect included",
+}
 
 
 def _typical_level(d: DrugModel, values: dict[str, float]) -> float:
@@ -415,6 +435,7 @@ def _patient_pd_parameters() -> tuple[Parameter, ...]:
             continue
         (k, klo, khi), (g, glo, ghi) = PATIENT_PD[d.slug]
         level = _typical_level(d, values)
+        ec50 = level * (1.0 - TYPICAL_ACTION) / TYPICAL_ACTION
         out += [
             P(
                 d.patient_kmax_param or "",
@@ -422,7 +443,7 @@ def _patient_pd_parameters() -> tuple[Parameter, ...]:
                 klo,
                 khi,
                 "1/day",
-                "assumed; anchored in docs/trials.md",
+                "assumed",
                 f"maximal {d.slug} kill rate of sensitive tumour cells in patients",
             ),
             P(
@@ -431,18 +452,18 @@ def _patient_pd_parameters() -> tuple[Parameter, ...]:
                 glo,
                 ghi,
                 "1",
-                "assumed; anchored in docs/trials.md",
+                GROWTH_INHIBITION_SOURCES.get(d.slug, "assumed (sorafenib's)" if glo >= 0.4 else "assumed"),
                 f"maximal fall of the proliferation of sensitive tumour cells under {d.slug}",
                 "linear",
             ),
             P(
                 d.patient_ec50_param,
-                level,
-                level / 3,
-                level * 3,
+                ec50,
+                ec50 / 3,
+                ec50 * 3,
                 "mg/L",
                 f"assumed: the mean level of the standard dose in a typical patient ({level:.3g} mg/L from the PK"
-                " defaults), so that the dose gives half the maximal effect",
+                f" defaults) gives {TYPICAL_ACTION:g} of the maximal effect",
                 f"{d.slug} plasma concentration for half its effect on patient tumours",
             ),
         ]

@@ -135,7 +135,7 @@ BASE_PARAMETERS: tuple[Parameter, ...] = (
         "immune killing of escaped tumour cells relative to sensitive cells",
         "linear",
     ),
-    P("k_immune_revert_per_day", 0.005, 0.0005, 0.05, "1/day", "assumed", "escaped tumour cells losing the escape state"),
+    P("k_immune_revert_per_day", 0.001, 0.0001, 0.01, "1/day", "assumed", "escaped tumour cells losing the escape state"),
     # --- exosome kinetics ----------------------------------------------------------------------
     P(
         "k_exosome_decay_per_day",

@@ -23,7 +23,7 @@ import io
 import json
 import re
 import tokenize
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
@@ -153,11 +153,7 @@ class ModelSpec:
         allowed = set(absent_ok)
         values = self.defaults()
         for source in ([base] if base else []) + list(rows):
-            for name in source:
-                if name not in index and name not in allowed:
-                    close = difflib.get_close_matches(name, names, n=3)
-                    hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
-                    raise SpecError(f"'{name}' is not a parameter of model {self.name}{hint}")
+            self._check_names(source, index, allowed)
         for name, value in (base or {}).items():
             if name in index:
                 values[index[name]] = value
@@ -168,6 +164,37 @@ class ModelSpec:
                 if i is not None:
                     out[r, i] = value
         return out
+
+    def parameter_columns(
+        self,
+        columns: Mapping[str, np.ndarray],
+        n: int,
+        *,
+        base: Mapping[str, float] | None = None,
+        absent_ok: Collection[str] = (),
+    ) -> np.ndarray:
+        """Like :meth:`parameter_matrix`, from per-parameter columns of length ``n`` (a batch of
+        parameter sets stored column-wise)."""
+        names = self.parameter_names
+        index = {nm: i for i, nm in enumerate(names)}
+        self._check_names([*(base or {}), *columns], index, set(absent_ok))
+        values = self.defaults()
+        for name, value in (base or {}).items():
+            if name in index:
+                values[index[name]] = value
+        out = np.tile(values, (n, 1))
+        for name, col in columns.items():
+            i = index.get(name)
+            if i is not None:
+                out[:, i] = col
+        return out
+
+    def _check_names(self, given: Iterable[str], index: Mapping[str, int], allowed: set[str]) -> None:
+        for name in given:
+            if name not in index and name not in allowed:
+                close = difflib.get_close_matches(name, list(index), n=3)
+                hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+                raise SpecError(f"'{name}' is not a parameter of model {self.name}{hint}")
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:

@@ -203,7 +203,15 @@ def build_modulations(b: Builder) -> None:
         "1",
         "killing efficacy of effector cells given checkpoints and suppressors",
     )
-    angio = [f"(1 - {d.antiangiogenic_param} * H_{d.slug})" for d in b.drugs if d.antiangiogenic_param]
+    # in the patient, a tyrosine-kinase inhibitor's anti-angiogenic effect is part of its growth
+    # inhibition of the cells still sensitive to it (cells resistant to it escape both); antibodies
+    # against VEGF or its receptor act on the vessels of every cell
+    folded = b.context == "patient"
+    angio = [
+        f"(1 - {d.antiangiogenic_param} * H_{d.slug})"
+        for d in b.drugs
+        if d.antiangiogenic_param and not (folded and d.growth_inhibition_param)
+    ]
     b.assign(
         "vascular_target",
         f"(1 + angiogenesis_gain * drive_support_angiogenesis) * {' * '.join(angio) or '1'}",

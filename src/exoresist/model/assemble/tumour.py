@@ -131,7 +131,7 @@ def _growth_and_kill(b: Builder) -> None:
 
 def _resistance(b: Builder) -> None:
     """Exosomal transfer of resistance to each drug a transfer record names (and is given), and
-    reversion without the signal."""
+    reversion without the drug."""
     r_names = b.resistant_pools()
     for m, term in b.transfers:
         targets = sorted(
@@ -149,8 +149,12 @@ def _resistance(b: Builder) -> None:
                 f"{m.cargo} transfers resistance",
                 [m.id],
             )
-    for r in r_names:
-        b.rx(f"revert_{r}", f"k_revert_per_day * {r}", [r], ["S"], f"{r} revert without signal")
+    # resistance fades without the drug and persists under it (parameter-anchors.md: acquired P-gp
+    # resistance fades over passages without drug and persists with drug)
+    for d in b.drugs:
+        r = f"R_{d.slug}"
+        if r in r_names:
+            b.rx(f"revert_{r}", f"k_revert_per_day * (1 - H_{d.slug}) * {r}", [r], ["S"], f"{r} revert without the drug")
 
 
 def _stemness(b: Builder) -> None:
