@@ -25,6 +25,7 @@ def test_circccar1_gives_one_route_per_cell(full: MechanismGraph) -> None:
         "anti-PD-1",
     ]
     assert {s.cell for s in hcc.steps} == {"hcc_cell"}
+    assert hcc.text().startswith("in HCC cells: HCC cells express circCCAR1; circCCAR1 activates β-catenin; ")
     # taken up by CD8 T cells, it stabilises PD-1 there and the T cells become dysfunctional
     assert [s.relation for s in cd8.steps] == ["secretes", "taken_up_by", "stabilises", "leads_to", "promotes_resistance_to"]
     assert [s.cell for s in cd8.steps] == ["hcc_cell", "cd8_t_cell", "cd8_t_cell", "cd8_t_cell", "cd8_t_cell"]

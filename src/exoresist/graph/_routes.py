@@ -37,6 +37,8 @@ MAX_STEPS = 14
 MAX_CELLS = 3
 """Most cell segments in one chain (donor -> state -> state)."""
 
+_PLURAL_VERBS = {"secretes": "secrete", "expresses": "express"}
+"""Steps whose subject is a cell, written in the plural (``HCC cells secrete circCCAR1``)."""
 _WORDS = {
     "leads_to": "leads to",
     "promotes_resistance_to": "promotes resistance to",
@@ -71,8 +73,8 @@ class Step:
 
     def words(self) -> str:
         """The step as a clause; cells are named in the plural (``HCC cells secrete circCCAR1``)."""
-        if self.relation in {"secretes", "expresses"}:
-            return f"{self.source_label}s {self.relation.removesuffix('s')} {self.target_label}"
+        if self.relation in _PLURAL_VERBS:
+            return f"{self.source_label}s {_PLURAL_VERBS[self.relation]} {self.target_label}"
         if self.relation == "taken_up_by":
             return f"{self.cell_label}s take up {self.source_label} (exosomal transfer)"
         if self.relation == "acts_on":
