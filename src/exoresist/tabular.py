@@ -1,9 +1,9 @@
 """Rows of dicts as delimited text (CSV or TSV), shared by the CLI, the report and the web layer.
 
->>> print(delimited([{"a": 1, "b": [1, 2]}, {"a": None, "b": {"x": 1}}], ","), end="")
-a,b
-1,1; 2
-,"{""x"": 1}"
+>>> print(delimited([{"a": 1, "b": [1, {"x": 2}]}, {"a": None, "b": [], "c": {"x": 1}}], ","), end="")
+a,b,c.x
+1,"1; {""x"": 2}",
+,,1
 """
 
 from __future__ import annotations
@@ -26,12 +26,28 @@ def cell(value: Any) -> Any:
     return value
 
 
+def flatten(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row with each dict value spread into ``key.subkey`` columns (recursively).
+
+    >>> flatten({"arm": "a", "orr": {"estimate": 0.2, "ci": {"low": 0.1}}})
+    {'arm': 'a', 'orr.estimate': 0.2, 'orr.ci.low': 0.1}
+    """
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        if isinstance(v, dict):
+            out.update({f"{k}.{kk}": vv for kk, vv in flatten(v).items()})
+        else:
+            out[k] = v
+    return out
+
+
 def delimited(rows: Iterable[Mapping[str, Any]], delimiter: str = ",", columns: Sequence[str] | None = None) -> str:
-    """``rows`` as CSV (``delimiter=","``) or TSV (``"\\t"``) with a header line.
+    r"""``rows`` as CSV (``delimiter=","``) or TSV (``"\t"``) with a header line; dict values are
+    spread into ``key.subkey`` columns (:func:`flatten`).
 
     ``columns`` fixes the columns and their order (keys outside it are left out); by default the
     columns are the keys of the rows in order of first appearance."""
-    rows = list(rows)
+    rows = [flatten(r) for r in rows]
     if columns is None:
         seen: dict[str, None] = {}
         for r in rows:

@@ -84,5 +84,5 @@ def test_open_kb_from_records_and_backend_names() -> None:
 
 
 def test_delimited_flattens_lists_and_dicts() -> None:
-    text = delimited([{"a": [1, 2], "b": None}, {"a": {"k": 1}, "c": "x"}], "\t")
-    assert text.splitlines() == ["a\tb\tc", "1; 2\t\t", '"{""k"": 1}"\t\tx']
+    text = delimited([{"a": [1, {"k": 1}], "b": None}, {"a": [], "c": {"k": 2}}], "\t")
+    assert text.splitlines() == ["a\tb\tc.k", '"1; {""k"": 1}"\t\t', "\t\t2"]
