@@ -29,6 +29,7 @@ from exoresist.web.common import (
     Limit,
     Offset,
     OptName,
+    TableFormat,
     json_answer,
     page,
     state,
@@ -172,9 +173,12 @@ def export_records(
 
 
 @router.get("/records/{record_id}", summary="One record of any kind in full (`kb show`), with citation and grade explained")
-def get_record(request: Request, record_id: RecordId) -> JSONResponse:
+def get_record(request: Request, record_id: RecordId, format: TableFormat = TableFormat.json) -> Response:
     st = state(request)
-    return json_answer(record_item(request, st, record_id), st)
+    item = record_item(request, st, record_id)
+    if format is not TableFormat.json:
+        return table_answer([flat_row(st.kb, st.kb.get(record_id))], format, record_id.replace(":", "_"), EXPORT_COLUMNS)
+    return json_answer(item, st)
 
 
 def _kind_list(

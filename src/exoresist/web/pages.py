@@ -48,8 +48,13 @@ PAGE_SIZE = 25
 
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     st = state(request)
+    refs = st.therapy_labels()
     html = _env.get_template(template).render(
-        request=request, provenance=st.provenance(context.pop("spec_hash", None)), path=request.url.path, **context
+        request=request,
+        provenance=st.provenance(context.pop("spec_hash", None)),
+        path=request.url.path,
+        ref=lambda r: refs.get(r, str(r).removeprefix("ther:").removeprefix("class:").replace("_", " ")),
+        **context,
     )
     return HTMLResponse(html, status_code=status)
 
@@ -124,12 +129,15 @@ def records_page(
         error, found = exc.detail, []
     rows = [record_row(st.kb, m) for m in found[offset : offset + PAGE_SIZE]]
     api_query = urlencode({k: v for k, v in {"q": q, **filters}.items() if v})
+    choices = facet_choices(st.kb)
+    selected = {k: _canonical(st, k, v, choices.get(k, [])) for k, v in filters.items() if v}
     context: dict[str, Any] = {
         "title": "Records",
         "q": q or "",
         "filters": filters,
         "facets": facet_counts(st.kb, found),
-        "choices": facet_choices(st.kb),
+        "choices": choices,
+        "selected": selected,
         "facet_labels": FACET_LABELS,
         "therapy_tree": [c for c in _therapy_tree(st) if c["therapies"]],
         "rows": rows,
@@ -143,6 +151,22 @@ def records_page(
     }
     template = "records_results.html.j2" if request.headers.get("hx-request") else "records.html.j2"
     return render(request, template, **context)
+
+
+def _canonical(st: Any, facet: str, value: str, choices: list[str]) -> str:
+    """The option of a facet's select that a typed filter value means (``sorafenib`` -> ``ther:sorafenib``)."""
+    from exoresist.web import names
+
+    if value in choices:
+        return value
+    for c in choices:
+        if c.casefold() == value.casefold():
+            return c
+    if facet == "therapy":
+        for m in names.resolve(st.kb, value)["matches"]:
+            if m["kind"] in ("therapy", "therapy_class"):
+                return str(m["id"])
+    return value
 
 
 def _therapy_tree(st: Any) -> list[dict[str, Any]]:
@@ -283,6 +307,8 @@ def simulate_page(request: Request) -> HTMLResponse:
     for prefix in ("a", "b"):
         body = _scenario_request(request, prefix)
         result, error = _simulate(request, body) if body is not None else (None, None)
+        if result is not None and body is not None:  # show the request as the API reads it
+            body = api_model.SimulationRequest.model_validate(body).model_dump(exclude_defaults=False)
         scenarios.append({"prefix": prefix, "body": body, "result": result, "error": error})
     return render(
         request,

@@ -100,6 +100,18 @@ class AppState:
             found = []
         return focused_view(mg, found, expand=expand, per_node=per_node)
 
+    def therapy_labels(self) -> dict[str, str]:
+        """Display names of therapy references: ``ther:...`` by drug name, ``class:...`` as the graph labels them."""
+        with self._lock:
+            cached: dict[str, str] | None = getattr(self, "_therapy_labels", None)
+        if cached is None:
+            nodes = self.graph(False).graph.nodes
+            kinds = ("therapy", "therapy_class")
+            cached = {str(d.get("record") or n): str(d["label"]) for n, d in nodes(data=True) if d["node_type"] in kinds}
+            cached.update({t.id: t.name for t in self.kb.therapies})
+            self._therapy_labels = cached
+        return cached
+
     # --- model --------------------------------------------------------------------------------
     @lru_cache(maxsize=128)  # noqa: B019
     def model(self, scenario: Scenario) -> ModelSpec:

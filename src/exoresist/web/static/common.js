@@ -20,7 +20,8 @@ window.exo = (function () {
     if (Array.isArray(v)) return v.map(cellText).join("; ");
     if (typeof v === "object") return JSON.stringify(v);
     if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toPrecision(3);
-    return String(v);
+    const node = /^(cell|phenotype|class|therapy:ther|entity:ent):(.+)$/.exec(String(v));  // a graph node id
+    return node ? node[2].replace(/_/g, " ") : String(v);
   }
   // rows: list of objects; columns: keys to show (default: every scalar key of the first row)
   function table(rows, columns) {

@@ -55,11 +55,23 @@
     { selector: ":selected", style: { "overlay-color": "#f3c969", "overlay-opacity": 0.45, "overlay-padding": 4 } },
   ];
 
+  // The layered layout is wide and flat; stretch it to the shape of the canvas so labels stay readable.
+  function fitted(nodes) {
+    const box = document.getElementById("cy");
+    const xs = nodes.map(function (n) { return n.position.x; }), ys = nodes.map(function (n) { return n.position.y; });
+    const xr = Math.max.apply(null, xs) - Math.min.apply(null, xs) || 1, yr = Math.max.apply(null, ys) - Math.min.apply(null, ys) || 1;
+    const aspect = box.clientWidth / Math.max(box.clientHeight, 1);
+    const sy = Math.min(4, Math.max(1, xr / yr / aspect));
+    const sx = Math.min(1, Math.max(0.45, (aspect * yr * sy) / xr));
+    return function (p) { return { x: p.x * sx, y: p.y * sy }; };
+  }
+
   function draw(data, fit) {
     const hidden = data.hidden || {};
     const elements = [];
+    const place = fitted(data.elements.nodes);
     data.elements.nodes.forEach(function (n) {
-      elements.push({ group: "nodes", data: Object.assign({}, n.data, { hidden: hidden[n.data.id] || 0 }), position: n.position });
+      elements.push({ group: "nodes", data: Object.assign({}, n.data, { hidden: hidden[n.data.id] || 0 }), position: place(n.position) });
     });
     data.elements.edges.forEach(function (e) {
       elements.push({ group: "edges", data: e.data, classes: STRUCTURAL.indexOf(e.data.relation) >= 0 ? "structural" : "" });
