@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -19,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import exoresist
 from exoresist.web import api_graph, api_kb, api_model, api_trials, pages
-from exoresist.web.errors import ApiError, library_error_status, problem
+from exoresist.web.errors import ApiError, jsonable, library_error_status, problem
 from exoresist.web.jobs import JobManager
 from exoresist.web.settings import Settings
 from exoresist.web.state import AppState
@@ -118,7 +117,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        detail = json.loads(json.dumps(list(exc.errors()), default=str))
+        detail = jsonable(list(exc.errors()))
         for d in detail:
             d.pop("url", None)
         return _error_answer(request, 422, detail)

@@ -7,6 +7,7 @@ server is the 4xx its handler gives (413, 429, 422). Nothing a client sends give
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +25,19 @@ class ApiError(Exception):
         self.status = status
         self.detail = detail
         self.headers = dict(headers or {})
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as strict JSON: non-finite floats and objects JSON has no type for become strings."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 def problem(loc: tuple[str, ...], msg: str, kind: str, **extra: Any) -> dict[str, Any]:
