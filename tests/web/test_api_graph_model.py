@@ -27,12 +27,14 @@ def _without_provenance(body: dict[str, object]) -> dict[str, object]:
 
 
 def test_explain_routes_targets_compare_are_the_cli_json(client: TestClient) -> None:
+    explain_q = {"cargo": "circCCAR1", "therapy": "anti-PD-1"}
+    compare_q = [("therapy", "sorafenib"), ("therapy", "lenvatinib")]
     cases = [
-        ("/api/v1/graph/explain", {"cargo": "circCCAR1", "therapy": "anti-PD-1"}, ["graph", "explain", "--cargo", "circCCAR1", "--therapy", "anti-PD-1"]),
+        ("/api/v1/graph/explain", explain_q, ["graph", "explain", "--cargo", "circCCAR1", "--therapy", "anti-PD-1"]),
         ("/api/v1/graph/routes", {"therapy": "sorafenib"}, ["graph", "routes", "--therapy", "sorafenib"]),
-        ("/api/v1/graph/targets", {"therapy": "sorafenib", "top": 5}, ["graph", "targets", "--therapy", "sorafenib", "--top", "5"]),
-        ("/api/v1/graph/compare", [("therapy", "sorafenib"), ("therapy", "lenvatinib")], ["graph", "compare", "--therapy", "sorafenib", "--therapy", "lenvatinib"]),
-    ]  # fmt: skip
+        ("/api/v1/graph/targets", {"therapy": "sorafenib", "top": 5}, ["graph", "targets", "--therapy", "sorafenib", "--top=5"]),
+        ("/api/v1/graph/compare", compare_q, ["graph", "compare", "--therapy", "sorafenib", "--therapy", "lenvatinib"]),
+    ]
     for path, params, args in cases:
         r = client.get(path, params=params)
         assert r.status_code == 200, path
@@ -57,7 +59,8 @@ def test_tables_of_a_result_download(client: TestClient, kb: KnowledgeBase) -> N
     assert [x["intervention"] for x in rows] == [i.intervention for i in targets(mg, therapy="sorafenib").interventions]
     r = client.get("/api/v1/graph/explain", params={"cargo": "circCCAR1", "therapy": "anti-PD-1", "format": "csv"})
     assert len(list(csv.DictReader(io.StringIO(r.text)))) == len(explain(mg, cargo="circCCAR1", therapy="anti-PD-1").routes)
-    bad = client.get("/api/v1/graph/explain", params={"cargo": "circCCAR1", "therapy": "anti-PD-1", "format": "csv", "table": "x"})
+    bad_q = {"cargo": "circCCAR1", "therapy": "anti-PD-1", "format": "csv", "table": "x"}
+    bad = client.get("/api/v1/graph/explain", params=bad_q)
     assert bad.status_code == 422 and "routes" in bad.json()["detail"][0]["msg"]
 
 

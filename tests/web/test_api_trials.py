@@ -91,7 +91,8 @@ def test_a_killed_server_resumes_its_job_from_chunks(tmp_path: Path, kb: Knowled
 
     def start() -> tuple[subprocess.Popen[bytes], str]:
         port = free_port()
-        cmd = [sys.executable, "-m", "exoresist.cli.main", "serve", "--port", str(port), "--data", str(data), "--scheduler", "serial"]
+        cmd = [sys.executable, "-m", "exoresist.cli.main", "serve", "--port", str(port), "--data", str(data)]
+        cmd += ["--scheduler", "serial"]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
