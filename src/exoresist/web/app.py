@@ -197,6 +197,10 @@ def create_app(settings: Settings | None = None, *, warm_up: bool = True) -> Fas
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response((STATIC / "favicon.svg").read_bytes(), media_type="image/svg+xml")
+
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:
         return pages.render(request, "docs.html.j2", title="API")

@@ -79,6 +79,7 @@
     if (!cy) {
       cy = window.cytoscape({ container: document.getElementById("cy"), elements: elements, style: style,
         layout: { name: "preset" }, minZoom: 0.1, maxZoom: 4 });
+      window.exoGraph = cy;  // for scripting the view from the browser console
       cy.on("tap", "edge", function (ev) { showEdge(ev.target); });
       cy.on("tap", "node", function (ev) { showNode(ev.target); });
     } else {
