@@ -11,7 +11,19 @@ from fastapi.responses import Response
 
 from exoresist.graph import EXPORTERS
 from exoresist.graph.elements import NEIGHBOURS_PER_NODE
-from exoresist.web.common import Hypotheses, Name, OptName, TableFormat, json_answer, list_table, state, table_answer, text_answer
+from exoresist.web.common import (
+    TABLE_MEDIA,
+    Hypotheses,
+    Name,
+    OptName,
+    TableFormat,
+    json_answer,
+    list_table,
+    media,
+    state,
+    table_answer,
+    text_answer,
+)
 from exoresist.web.errors import fields
 
 router = APIRouter(prefix="/api/v1/graph", tags=["mechanism graph"])
@@ -35,7 +47,11 @@ def _answer(request: Request, result: dict[str, Any], fmt: TableFormat, table: s
     return table_answer(rows, fmt, f"{stem}-{name}")
 
 
-@router.get("/explain", summary="Every route from a cargo (or its donor cell) to a therapy (`graph explain --format json`)")
+@router.get(
+    "/explain",
+    summary="Every route from a cargo (or its donor cell) to a therapy (`graph explain --format json`)",
+    responses=media(*TABLE_MEDIA),
+)
 def explain(
     request: Request,
     cargo: Name,
@@ -49,7 +65,11 @@ def explain(
     return _answer(request, result, format, table, "explain")
 
 
-@router.get("/routes", summary="Cargos and mechanisms conferring resistance to a therapy (`graph routes --format json`)")
+@router.get(
+    "/routes",
+    summary="Cargos and mechanisms conferring resistance to a therapy (`graph routes --format json`)",
+    responses=media(*TABLE_MEDIA),
+)
 def routes(
     request: Request,
     therapy: Name,
@@ -62,7 +82,11 @@ def routes(
     return _answer(request, result, format, table, "routes")
 
 
-@router.get("/targets", summary="Nodes and interventions ranked by resistance routes cut (`graph targets --format json`)")
+@router.get(
+    "/targets",
+    summary="Nodes and interventions ranked by resistance routes cut (`graph targets --format json`)",
+    responses=media(*TABLE_MEDIA),
+)
 def targets(
     request: Request,
     therapy: Name,
@@ -106,7 +130,11 @@ def view(
     return json_answer(result, state(request))
 
 
-@router.get("/export", summary="The whole graph as GraphML, CX2, Cytoscape JSON, SBML-qual or DOT (`graph export`)")
+@router.get(
+    "/export",
+    summary="The whole graph as GraphML, CX2, Cytoscape JSON, SBML-qual or DOT (`graph export`)",
+    responses=media(*sorted(set(_MEDIA.values()))),
+)
 def export(request: Request, format: GraphExport, include_hypotheses: Hypotheses = False) -> Response:
     fmt = str(format.value)
     text = state(request).export(fmt, include_hypotheses)

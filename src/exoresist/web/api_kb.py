@@ -25,12 +25,14 @@ from exoresist.kb.reports import stats
 from exoresist.kb.vocab import EntityType, TherapyClass
 from exoresist.web import names
 from exoresist.web.common import (
+    TABLE_MEDIA,
     ExportFormat,
     Limit,
     Offset,
     OptName,
     TableFormat,
     json_answer,
+    media,
     page,
     state,
     table_answer,
@@ -139,7 +141,11 @@ def list_records(
     return json_answer(body, st)
 
 
-@router.get("/records/export", summary="Every matching record as JSON, JSONL, CSV or TSV (no paging)")
+@router.get(
+    "/records/export",
+    summary="Every matching record as JSON, JSONL, CSV or TSV (no paging)",
+    responses=media("application/json", "application/x-ndjson", "text/csv", "text/tab-separated-values"),
+)
 def export_records(
     request: Request,
     format: ExportFormat = ExportFormat.json,
@@ -172,7 +178,11 @@ def export_records(
     return table_answer(_rows(st.kb, found), format, "records")
 
 
-@router.get("/records/{record_id}", summary="One record of any kind in full (`kb show`), with citation and grade explained")
+@router.get(
+    "/records/{record_id}",
+    summary="One record of any kind in full (`kb show`), with citation and grade explained",
+    responses=media(*TABLE_MEDIA),
+)
 def get_record(request: Request, record_id: RecordId, format: TableFormat = TableFormat.json) -> Response:
     st = state(request)
     item = record_item(request, st, record_id)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from exoresist.model.api import Scenario, make_scenario, parameters_with_overrides, parse_overrides
 from exoresist.model.spec import ModelSpec
 from exoresist.ode.summary import simulate_scenario
-from exoresist.web.common import Hypotheses, TableFormat, json_answer, state, table_answer, text_answer
+from exoresist.web.common import TABLE_MEDIA, Hypotheses, TableFormat, json_answer, media, state, table_answer, text_answer
 from exoresist.web.errors import ApiError, field, fields, problem
 from exoresist.web.state import AppState
 
@@ -79,7 +79,11 @@ def _built(st: AppState, scenario: Scenario, where: str = "body") -> ModelSpec:
         return st.model(scenario)
 
 
-@router.post("/simulations", summary="Simulate one scenario: the trajectory rows of `simulate --format json`")
+@router.post(
+    "/simulations",
+    summary="Simulate one scenario: the trajectory rows of `simulate --format json`",
+    responses=media(*TABLE_MEDIA),
+)
 def simulations(
     request: Request,
     body: SimulationRequest,
@@ -151,7 +155,11 @@ def model(
     return json_answer(data, st, spec_hash=data["spec_hash"])
 
 
-@router.get("/model/sbml", summary="The scenario's model as SBML Level 3 core, dosing as events (`model export-sbml`)")
+@router.get(
+    "/model/sbml",
+    summary="The scenario's model as SBML Level 3 core, dosing as events (`model export-sbml`)",
+    responses=media("application/sbml+xml"),
+)
 def model_sbml(
     request: Request,
     context: ContextQ = "patient",

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from exoresist.report.tables import trial_tables
-from exoresist.web.common import Limit, Offset, TableFormat, json_answer, page, state, table_answer
+from exoresist.web.common import TABLE_MEDIA, Limit, Offset, TableFormat, json_answer, media, page, state, table_answer
 from exoresist.web.errors import ApiError, problem, user_errors
 from exoresist.web.jobs import Job, JobLimitError, JobManager
 
@@ -109,13 +109,13 @@ def trial_json(request: Request, job_id: JobId) -> Response:
     return FileResponse(jobs(request).result_path(job_id, "trial.json"), media_type="application/json", filename="trial.json")
 
 
-@router.get("/{job_id}/patients.csv", summary="One row per virtual patient and arm")
+@router.get("/{job_id}/patients.csv", summary="One row per virtual patient and arm", responses=media("text/csv"))
 def patients_csv(request: Request, job_id: JobId) -> Response:
     _done(request, job_id)
     return FileResponse(jobs(request).result_path(job_id, "patients.csv"), media_type="text/csv", filename="patients.csv")
 
 
-@router.get("/{job_id}/report.html", summary="The HTML report of the finished trial")
+@router.get("/{job_id}/report.html", summary="The HTML report of the finished trial", responses=media("text/html"))
 def report_html(request: Request, job_id: JobId) -> Response:
     _done(request, job_id)
     return FileResponse(jobs(request).result_path(job_id, "report.html"), media_type="text/html")
@@ -127,7 +127,7 @@ def tables(request: Request, job_id: JobId) -> JSONResponse:
     return json_answer({"tables": trial_tables(jobs(request).summary(job_id))}, state(request))
 
 
-@router.get("/{job_id}/tables/{name}", summary="The data behind one table as JSON, CSV or TSV")
+@router.get("/{job_id}/tables/{name}", summary="The data behind one table as JSON, CSV or TSV", responses=media(*TABLE_MEDIA))
 def table(
     request: Request,
     job_id: JobId,

@@ -35,6 +35,14 @@ class ExportFormat(StrEnum):
     tsv = "tsv"
 
 
+TABLE_MEDIA = ("application/json", "text/csv", "text/tab-separated-values")
+
+
+def media(*types: str) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of an operation whose 200 answer is one of these media types."""
+    return {200: {"content": {t: {} for t in types}, "description": "The answer in the requested format."}}
+
+
 def state(request: Request) -> AppState:
     st: AppState = request.app.state.exoresist
     return st
