@@ -84,30 +84,45 @@ def _texts(kb: KnowledgeBase, rec: Record) -> tuple[list[str], list[str]]:
     return names, other
 
 
+class SearchIndex:
+    """The folded texts of every record, computed once, for repeated :meth:`search` calls."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._texts: dict[str, tuple[list[str], list[str]]] = {}
+        for rec in kb.records:
+            names, other = _texts(kb, rec)
+            self._texts[rec.id] = ([_norm(n) for n in names], [_norm(o) for o in other])
+
+    def search(self, text: str, records: Iterable[Record] | None = None) -> list[Record]:
+        """See :func:`search`."""
+        words = [w for w in (_norm(w) for w in re.split(r"\s+", text.strip())) if w]
+        pool = list(self.kb.records if records is None else records)
+        if not words:
+            return pool
+        whole = _norm(text)
+        scored: list[tuple[int, int, Record]] = []
+        for i, rec in enumerate(pool):
+            nnames, nother = self._texts.get(rec.id) or ([_norm(n) for n in _texts(self.kb, rec)[0]], [])
+            if not all(any(w in n for n in nnames) or any(w in o for o in nother) for w in words):
+                continue
+            if whole in nnames:
+                score = 0
+            elif all(any(w in n for n in nnames) for w in words):
+                score = 1
+            else:
+                score = 2
+            scored.append((score, i, rec))
+        return [r for _, _, r in sorted(scored, key=lambda t: (t[0], t[1]))]
+
+
 def search(kb: KnowledgeBase, text: str, records: Iterable[Record] | None = None) -> list[Record]:
     """Records whose id, name, alias, cargo, axis, pathways, findings or notes contain every word
     of ``text`` (case-insensitive; hyphens, spaces and Greek letters folded as in name look-ups).
 
-    Best first: an exact id or name, then a word found in a name, then in other text."""
-    words = [w for w in (_norm(w) for w in re.split(r"\s+", text.strip())) if w]
-    pool = list(kb.records if records is None else records)
-    if not words:
-        return pool
-    scored: list[tuple[int, int, Record]] = []
-    for i, rec in enumerate(pool):
-        names, other = _texts(kb, rec)
-        nnames = [_norm(n) for n in names]
-        nother = [_norm(o) for o in other]
-        if not all(any(w in n for n in nnames + nother) for w in words):
-            continue
-        if _norm(text) in nnames:
-            score = 0
-        elif all(any(w in n for n in nnames) for w in words):
-            score = 1
-        else:
-            score = 2
-        scored.append((score, i, rec))
-    return [r for _, _, r in sorted(scored, key=lambda t: (t[0], t[1]))]
+    Best first: an exact id or name, then a word found in a name, then in other text. (Build a
+    :class:`SearchIndex` once to search the same KB many times.)"""
+    return SearchIndex(kb).search(text, records)
 
 
 def facet_counts(kb: KnowledgeBase, mechanisms: Iterable[Mechanism]) -> dict[str, dict[str, int]]:

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from exoresist.kb import KnowledgeBase, Mechanism, Record, UnknownNameError
-from exoresist.kb.base import EXPORT_COLUMNS, flat_row, record_row
+from exoresist.kb import Mechanism, Record, UnknownNameError
+from exoresist.kb.base import EXPORT_COLUMNS, flat_row
 from exoresist.kb.browse import (
     EVIDENCE_KIND_MEANING,
     GRADE_MEANING,
@@ -18,7 +18,6 @@ from exoresist.kb.browse import (
     facet_counts,
     record_detail,
     record_label,
-    search,
     therapy_hierarchy,
 )
 from exoresist.kb.reports import stats
@@ -75,7 +74,7 @@ def find_records(
     if kind is not None:
         found = [m for m in found if m.kind == kind]
     if q:
-        found = [r for r in search(st.kb, q, found) if isinstance(r, Mechanism)]
+        found = [r for r in st.index.search(q, found) if isinstance(r, Mechanism)]
     return found
 
 
@@ -100,8 +99,8 @@ def record_item(request: Request, st: AppState, record_id: str) -> dict[str, Any
     return detail
 
 
-def _rows(kb: KnowledgeBase, records: list[Any]) -> list[dict[str, Any]]:
-    return [record_row(kb, r) for r in records]
+def _rows(st: AppState, records: list[Any]) -> list[dict[str, Any]]:
+    return [st.row(r.id) for r in records]
 
 
 @router.get("/records", summary="Mechanism and hypothesis records matching every filter (the filters of `kb query`)")
@@ -134,7 +133,7 @@ def list_records(
         "grade": grade,
     }
     found = find_records(st, filters, q=q, kind=kind, include_hypotheses=include_hypotheses)
-    body = page(_rows(st.kb, found[offset : offset + limit]), limit, 0)
+    body = page(_rows(st, found[offset : offset + limit]), limit, 0)
     body.update(total=len(found), offset=offset)
     if facets:
         body["facets"] = facet_counts(st.kb, found)
@@ -175,7 +174,7 @@ def export_records(
     found = find_records(st, filters, q=q, kind=kind, include_hypotheses=include_hypotheses)
     if format in (ExportFormat.csv, ExportFormat.tsv):
         return table_answer([flat_row(st.kb, m) for m in found], format, "records", EXPORT_COLUMNS)
-    return table_answer(_rows(st.kb, found), format, "records")
+    return table_answer(_rows(st, found), format, "records")
 
 
 @router.get(
@@ -196,8 +195,8 @@ def _kind_list(
 ) -> JSONResponse:
     st = state(request)
     if q:
-        records = search(st.kb, q, records)
-    body = page(_rows(st.kb, records[offset : offset + limit]), limit, 0)
+        records = st.index.search(q, records)
+    body = page(_rows(st, records[offset : offset + limit]), limit, 0)
     body.update(total=len(records), offset=offset, **(extra or {}))
     return json_answer(body, st)
 

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from exoresist.kb import Mechanism, UnknownNameError
-from exoresist.kb.base import record_row
 from exoresist.kb.browse import EVIDENCE_KIND_MEANING, GRADE_MEANING, entity_uses, facet_choices, facet_counts, record_label
 from exoresist.kb.reports import stats
 from exoresist.ode.summary import simulate_scenario
@@ -127,7 +126,7 @@ def records_page(
         found = api_kb.find_records(st, filters, q=q or None)
     except ApiError as exc:
         error, found = exc.detail, []
-    rows = [record_row(st.kb, m) for m in found[offset : offset + PAGE_SIZE]]
+    rows = [st.row(m.id) for m in found[offset : offset + PAGE_SIZE]]
     api_query = urlencode({k: v for k, v in {"q": q, **filters}.items() if v})
     choices = facet_choices(st.kb)
     selected = {k: _canonical(st, k, v, choices.get(k, [])) for k, v in filters.items() if v}
@@ -181,7 +180,7 @@ def record_page(request: Request, record_id: str) -> HTMLResponse:
     st = state(request)
     item = api_kb.record_item(request, st, record_id)
     rec = st.kb.get(record_id)
-    row = record_row(st.kb, rec)
+    row = st.row(record_id)
     graph_links = []
     if isinstance(rec, Mechanism):
         cargo = st.kb.entity(rec.cargo).name
@@ -195,7 +194,7 @@ def record_page(request: Request, record_id: str) -> HTMLResponse:
         grade_meaning=GRADE_MEANING,
         kind_meaning=EVIDENCE_KIND_MEANING,
         graph_links=graph_links,
-        labels={r.id: record_label(r) for r in st.kb.records},
+        labels=st.labels,
     )
 
 
@@ -211,7 +210,7 @@ def entity_page(request: Request, name: str) -> HTMLResponse:
             raise ApiError(404, [unknown_name(("path", "name"), exc)]) from None
     uses = entity_uses(kb, record_label(ent))
     item = api_kb.record_item(request, st, ent.id)
-    cargo_records = [record_row(kb, kb.get(i)) for i in uses["as_cargo"]]
+    cargo_records = [st.row(i) for i in uses["as_cargo"]]
     therapies = sorted({t["therapy"] for r in cargo_records for t in (r["therapies"] or [])})
     return render(
         request,
@@ -221,7 +220,7 @@ def entity_page(request: Request, name: str) -> HTMLResponse:
         uses=uses,
         cargo_records=cargo_records,
         therapies=therapies,
-        labels={r.id: record_label(r) for r in kb.records},
+        labels=st.labels,
     )
 
 
@@ -233,7 +232,7 @@ def evidence_fragment(
     """The evidence of the records behind a graph edge or node (the panel of the graph view)."""
     st = state(request)
     recs = [st.kb.by_id[r] for r in (records or []) if r in st.kb.by_id]
-    items = [record_row(st.kb, r) for r in recs]
+    items = [st.row(r.id) for r in recs]
     meanings: dict[str, Any] = {"grade_meaning": GRADE_MEANING, "kind_meaning": EVIDENCE_KIND_MEANING}
     return render(request, "evidence_fragment.html.j2", items=items, **meanings)
 

@@ -15,6 +15,8 @@ from exoresist.graph import MechanismGraph, build_graph, compare, explain, find_
 from exoresist.graph.elements import focused_view
 from exoresist.graph.export import render
 from exoresist.kb import KB_VERSION, KnowledgeBase
+from exoresist.kb.base import record_row
+from exoresist.kb.browse import SearchIndex, record_label
 from exoresist.kb.store import StoredKB, open_kb
 from exoresist.model.api import MODEL_VERSION, Scenario, build_model, describe
 from exoresist.model.spec import ModelSpec
@@ -30,6 +32,16 @@ class AppState:
         self.kb: KnowledgeBase = self.opened.kb
         self._lock = threading.Lock()
         self._graphs: dict[bool, MechanismGraph] = {}
+        self.index = SearchIndex(self.kb)
+        self._rows: dict[str, dict[str, Any]] = {}
+        self.labels: dict[str, str] = {r.id: record_label(r) for r in self.kb.records}
+
+    def row(self, record_id: str) -> dict[str, Any]:
+        """The export row of a record (``kb query --format json``), computed once per record."""
+        row = self._rows.get(record_id)
+        if row is None:
+            row = self._rows[record_id] = record_row(self.kb, self.kb.get(record_id))
+        return row
 
     # --- provenance ---------------------------------------------------------------------------
     def provenance(self, spec_hash: str | None = None) -> dict[str, Any]:
