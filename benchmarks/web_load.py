@@ -2,8 +2,8 @@
 
 Starts the server (``exoresist serve`` on a free port, a fresh data folder, its default local Dask
 cluster for trials), warms it up, then for each scenario and each number of concurrent clients
-every client sends a fixed number of requests one after the other (asyncio + httpx, one
-connection per client) and the script prints p50/p95/p99 latency (ms) and the errors. Last, it
+every client sends a fixed number of requests one after the other (asyncio, one
+connection per client, a minimal HTTP/1.1 client) and the script prints p50/p95/p99 latency (ms) and the errors. Last, it
 starts a trial job and measures record search at 10 clients while the job runs. It stops by
 itself; every request goes to 127.0.0.1.
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import numpy as np
@@ -89,21 +91,44 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def encode(method: str, path: str, kw: dict[str, Any]) -> bytes:
+    """One HTTP/1.1 keep-alive request (the load client is a few lines of asyncio, so that it takes
+    as little of the shared CPU as it can; httpx is used only for setting up)."""
+    if kw.get("params"):
+        path += "?" + urlencode(kw["params"])
+    body = json.dumps(kw["json"]).encode() if "json" in kw else b""
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+    if body:
+        head += "Content-Type: application/json\r\n"
+    return (head + "\r\n").encode() + body
+
+
 async def one_client(
     url: str, make: Callable[[int], tuple[str, str, dict[str, Any]]], n: int, offset: int, out: list[float], errors: list[int]
 ) -> None:
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
         for i in range(n):
-            method, path, kw = make(offset + i)
+            request = encode(*make(offset + i))
             t0 = time.perf_counter()
             try:
-                r = await client.request(method, path, **kw)
-                ok = r.status_code == 200
-            except httpx.HTTPError:
+                writer.write(request)
+                status_line = await asyncio.wait_for(reader.readline(), 60)
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                await reader.readexactly(length)
+                ok = status_line.split()[1] == b"200"
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, IndexError):
                 ok = False
             out.append(1000 * (time.perf_counter() - t0))
             if not ok:
                 errors.append(1)
+    finally:
+        writer.close()
 
 
 async def run_scenario(

@@ -29,6 +29,8 @@ def serve_command(
     max_days: Annotated[float, typer.Option("--max-days", min=1, help="Days of one simulation.")] = 3650.0,
 ) -> None:
     """Serve the web pages and the REST API (/api/v1, docs at /docs) until interrupted."""
+    import sys
+
     import uvicorn
 
     from exoresist.web import Settings, create_app
@@ -49,6 +51,9 @@ def serve_command(
         max_jobs=max_jobs,
         max_days=max_days,
     )
+    # Hand the GIL between the event loop, simulations and serial trial jobs every millisecond
+    # (default 5 ms), so a request never waits long behind a computing thread.
+    sys.setswitchinterval(0.001)
     app = create_app(settings)
     err_console.print(f"exoresist serving on http://{host}:{port}/ (API docs at /docs); jobs in {data}", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

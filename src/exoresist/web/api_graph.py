@@ -52,7 +52,7 @@ def _answer(request: Request, result: dict[str, Any], fmt: TableFormat, table: s
     summary="Every route from a cargo (or its donor cell) to a therapy (`graph explain --format json`)",
     responses=media(*TABLE_MEDIA),
 )
-def explain(
+async def explain(
     request: Request,
     cargo: Name,
     therapy: Name,
@@ -70,7 +70,7 @@ def explain(
     summary="Cargos and mechanisms conferring resistance to a therapy (`graph routes --format json`)",
     responses=media(*TABLE_MEDIA),
 )
-def routes(
+async def routes(
     request: Request,
     therapy: Name,
     include_hypotheses: Hypotheses = False,
@@ -87,7 +87,7 @@ def routes(
     summary="Nodes and interventions ranked by resistance routes cut (`graph targets --format json`)",
     responses=media(*TABLE_MEDIA),
 )
-def targets(
+async def targets(
     request: Request,
     therapy: Name,
     top: Annotated[int | None, Query(ge=1, le=1000)] = None,
@@ -101,7 +101,7 @@ def targets(
 
 
 @router.get("/compare", summary="Mechanisms shared by therapies and specific to each (`graph compare --format json`)")
-def compare(
+async def compare(
     request: Request,
     therapy: Annotated[list[Annotated[str, Query(min_length=1, max_length=120)]], Query(min_length=2, max_length=6)],
     include_hypotheses: Hypotheses = False,
@@ -112,7 +112,7 @@ def compare(
 
 
 @router.get("/view", summary="A focused view as Cytoscape.js elements: a query's routes plus expanded nodes")
-def view(
+async def view(
     request: Request,
     view: Literal["explain", "routes", "targets", "cargo", "node"] = "node",
     cargo: OptName = None,

@@ -104,7 +104,7 @@ def _rows(st: AppState, records: list[Any]) -> list[dict[str, Any]]:
 
 
 @router.get("/records", summary="Mechanism and hypothesis records matching every filter (the filters of `kb query`)")
-def list_records(
+async def list_records(
     request: Request,
     cargo: OptName = None,
     cargo_class: OptName = None,
@@ -145,7 +145,7 @@ def list_records(
     summary="Every matching record as JSON, JSONL, CSV or TSV (no paging)",
     responses=media("application/json", "application/x-ndjson", "text/csv", "text/tab-separated-values"),
 )
-def export_records(
+async def export_records(
     request: Request,
     format: ExportFormat = ExportFormat.json,
     cargo: OptName = None,
@@ -182,7 +182,7 @@ def export_records(
     summary="One record of any kind in full (`kb show`), with citation and grade explained",
     responses=media(*TABLE_MEDIA),
 )
-def get_record(request: Request, record_id: RecordId, format: TableFormat = TableFormat.json) -> Response:
+async def get_record(request: Request, record_id: RecordId, format: TableFormat = TableFormat.json) -> Response:
     st = state(request)
     item = record_item(request, st, record_id)
     if format is not TableFormat.json:
@@ -202,7 +202,7 @@ def _kind_list(
 
 
 @router.get("/entities", summary="Entities: the molecules, vesicles and pathways records refer to by name")
-def list_entities(
+async def list_entities(
     request: Request,
     type: EntityType | None = None,
     q: Text = None,
@@ -214,7 +214,7 @@ def list_entities(
 
 
 @router.get("/entities/{name}", summary="One entity by id (ent:...), name or alias: the record and where it is used")
-def get_entity(request: Request, name: Annotated[str, Path(min_length=1, max_length=120)]) -> JSONResponse:
+async def get_entity(request: Request, name: Annotated[str, Path(min_length=1, max_length=120)]) -> JSONResponse:
     st = state(request)
     try:
         ent = st.kb.by_id[name] if name.startswith("ent:") and name in st.kb.by_id else st.kb.entity(name)
@@ -226,7 +226,7 @@ def get_entity(request: Request, name: Annotated[str, Path(min_length=1, max_len
 
 
 @router.get("/therapies", summary="Therapies (drugs, antibodies, radiation, regimens)")
-def list_therapies(
+async def list_therapies(
     request: Request,
     therapy_class: Annotated[TherapyClass | None, Query(alias="class")] = None,
     q: Text = None,
@@ -239,13 +239,13 @@ def list_therapies(
 
 
 @router.get("/therapies/classes", summary="The therapy classes with the therapies in each")
-def therapy_classes(request: Request, limit: Limit = 50, offset: Offset = 0) -> JSONResponse:
+async def therapy_classes(request: Request, limit: Limit = 50, offset: Offset = 0) -> JSONResponse:
     st = state(request)
     return json_answer(page(therapy_hierarchy(st.kb), limit, offset), st)
 
 
 @router.get("/therapies/{name}", summary="One therapy by id, name or alias")
-def get_therapy(request: Request, name: Annotated[str, Path(min_length=1, max_length=120)]) -> JSONResponse:
+async def get_therapy(request: Request, name: Annotated[str, Path(min_length=1, max_length=120)]) -> JSONResponse:
     st = state(request)
     with field("path", "name"):
         t = st.kb.therapy(name)
@@ -256,22 +256,22 @@ def get_therapy(request: Request, name: Annotated[str, Path(min_length=1, max_le
 
 
 @router.get("/interventions", summary="Interventions against exosome-mediated resistance")
-def list_interventions(request: Request, q: Text = None, limit: Limit = 50, offset: Offset = 0) -> JSONResponse:
+async def list_interventions(request: Request, q: Text = None, limit: Limit = 50, offset: Offset = 0) -> JSONResponse:
     return _kind_list(request, list(state(request).kb.interventions), q, limit, offset)
 
 
 @router.get("/interventions/{record_id}", summary="One intervention by id")
-def get_intervention(request: Request, record_id: RecordId) -> JSONResponse:
+async def get_intervention(request: Request, record_id: RecordId) -> JSONResponse:
     return _one_of_kind(request, record_id, "intervention")
 
 
 @router.get("/biomarkers", summary="Exosomal biomarkers")
-def list_biomarkers(request: Request, q: Text = None, limit: Limit = 50, offset: Offset = 0) -> JSONResponse:
+async def list_biomarkers(request: Request, q: Text = None, limit: Limit = 50, offset: Offset = 0) -> JSONResponse:
     return _kind_list(request, list(state(request).kb.biomarkers), q, limit, offset)
 
 
 @router.get("/biomarkers/{record_id}", summary="One biomarker by id")
-def get_biomarker(request: Request, record_id: RecordId) -> JSONResponse:
+async def get_biomarker(request: Request, record_id: RecordId) -> JSONResponse:
     return _one_of_kind(request, record_id, "biomarker")
 
 
@@ -285,7 +285,7 @@ def _one_of_kind(request: Request, record_id: str, kind: str) -> JSONResponse:
 
 
 @router.get("/names", summary="What a name means: records, entities, therapies, classes, interventions (with suggestions)")
-def resolve_name(
+async def resolve_name(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=120)],
     limit: Limit = 50,
@@ -299,11 +299,11 @@ def resolve_name(
 
 
 @router.get("/stats", summary="Counts by kind, cargo class, therapy, phenotype; unresolved names (`kb stats`)")
-def kb_stats(request: Request) -> JSONResponse:
+async def kb_stats(request: Request) -> JSONResponse:
     st = state(request)
     return json_answer(stats(st.kb, st.opened.xrefs, st.opened.unresolved), st)
 
 
 @router.get("/vocabulary", summary="What evidence grades and kinds mean")
-def vocabulary(request: Request) -> JSONResponse:
+async def vocabulary(request: Request) -> JSONResponse:
     return json_answer({"evidence_grade": GRADE_MEANING, "evidence_kind": EVIDENCE_KIND_MEANING}, state(request))

@@ -79,7 +79,7 @@ def start_trial(request: Request, body: TrialRequest) -> JSONResponse:
 
 
 @router.get("", summary="Trial jobs on this server, newest first")
-def list_trials(request: Request, limit: Limit = 50, offset: Offset = 0) -> JSONResponse:
+async def list_trials(request: Request, limit: Limit = 50, offset: Offset = 0) -> JSONResponse:
     items = [job_body(request, j) for j in jobs(request).all()]
     return json_answer(page(items, limit, offset), state(request))
 
@@ -99,7 +99,7 @@ def _done(request: Request, job_id: str) -> Job:
 
 
 @router.get("/{job_id}", summary="Status and progress of a job (patients done, rate, time left); result links when done")
-def get_trial(request: Request, job_id: JobId) -> JSONResponse:
+async def get_trial(request: Request, job_id: JobId) -> JSONResponse:
     return json_answer(job_body(request, _job(request, job_id)), state(request))
 
 
@@ -122,13 +122,13 @@ def report_html(request: Request, job_id: JobId) -> Response:
 
 
 @router.get("/{job_id}/tables", summary="The trial's tables (arms, comparisons, attribution) as data")
-def tables(request: Request, job_id: JobId) -> JSONResponse:
+async def tables(request: Request, job_id: JobId) -> JSONResponse:
     _done(request, job_id)
     return json_answer({"tables": trial_tables(jobs(request).summary(job_id))}, state(request))
 
 
 @router.get("/{job_id}/tables/{name}", summary="The data behind one table as JSON, CSV or TSV", responses=media(*TABLE_MEDIA))
-def table(
+async def table(
     request: Request,
     job_id: JobId,
     name: Literal["arms", "comparisons", "attribution"],

@@ -75,14 +75,14 @@ def _query(request: Request, **change: Any) -> str:
 
 # --- home and search ------------------------------------------------------------------------------
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
+async def home(request: Request) -> HTMLResponse:
     st = state(request)
     s = stats(st.kb, st.opened.xrefs, st.opened.unresolved)
     return render(request, "home.html.j2", title="exoresist", stats=s)
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> Response:
+async def search_page(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> Response:
     """The home box: a name that means one thing goes to its page; anything else to record search."""
     from exoresist.web import names
 
@@ -96,7 +96,7 @@ def search_page(request: Request, q: Annotated[str, Query(max_length=200)] = "")
 
 
 @router.get("/records", response_class=HTMLResponse)
-def records_page(
+async def records_page(
     request: Request,
     q: Annotated[str | None, Query(max_length=200)] = None,
     cargo_class: Annotated[str | None, Query(max_length=120)] = None,
@@ -176,7 +176,7 @@ def _therapy_tree(st: Any) -> list[dict[str, Any]]:
 
 # --- record and entity pages ------------------------------------------------------------------------
 @router.get("/records/{record_id}", response_class=HTMLResponse)
-def record_page(request: Request, record_id: str) -> HTMLResponse:
+async def record_page(request: Request, record_id: str) -> HTMLResponse:
     st = state(request)
     item = api_kb.record_item(request, st, record_id)
     rec = st.kb.get(record_id)
@@ -199,7 +199,7 @@ def record_page(request: Request, record_id: str) -> HTMLResponse:
 
 
 @router.get("/entities/{name}", response_class=HTMLResponse)
-def entity_page(request: Request, name: str) -> HTMLResponse:
+async def entity_page(request: Request, name: str) -> HTMLResponse:
     st = state(request)
     kb = st.kb
     ent = kb.by_id.get(name) if name.startswith("ent:") else None
@@ -225,7 +225,7 @@ def entity_page(request: Request, name: str) -> HTMLResponse:
 
 
 @router.get("/fragments/evidence", response_class=HTMLResponse)
-def evidence_fragment(
+async def evidence_fragment(
     request: Request,
     records: Annotated[list[Annotated[str, Query(max_length=160)]] | None, Query(max_length=50)] = None,
 ) -> HTMLResponse:
@@ -239,7 +239,7 @@ def evidence_fragment(
 
 # --- graph view ---------------------------------------------------------------------------------------
 @router.get("/graph", response_class=HTMLResponse)
-def graph_page(
+async def graph_page(
     request: Request,
     view: Annotated[str, Query(pattern="^(explain|routes|targets|cargo|node)$")] = "explain",
     cargo: Annotated[str, Query(max_length=120)] = "",
@@ -337,7 +337,7 @@ def simulate_download(
 
 # --- trials ---------------------------------------------------------------------------------------------
 @router.get("/trials", response_class=HTMLResponse)
-def trials_page(request: Request) -> HTMLResponse:
+async def trials_page(request: Request) -> HTMLResponse:
     jobs = api_trials.jobs(request).all()
     return render(request, "trials.html.j2", title="Virtual trials", jobs=[j.to_dict() for j in jobs], form={}, error=None)
 
@@ -383,10 +383,10 @@ def _job_context(request: Request, job_id: str) -> dict[str, Any]:
 
 
 @router.get("/trials/{job_id}", response_class=HTMLResponse)
-def trial_page(request: Request, job_id: Annotated[str, Path(pattern="^[0-9a-f]{16}$")]) -> HTMLResponse:
+async def trial_page(request: Request, job_id: Annotated[str, Path(pattern="^[0-9a-f]{16}$")]) -> HTMLResponse:
     return render(request, "trial.html.j2", title=f"Trial {job_id}", **_job_context(request, job_id))
 
 
 @router.get("/trials/{job_id}/progress", response_class=HTMLResponse)
-def trial_progress(request: Request, job_id: str) -> HTMLResponse:
+async def trial_progress(request: Request, job_id: str) -> HTMLResponse:
     return render(request, "trial_progress.html.j2", **_job_context(request, job_id))
