@@ -29,6 +29,7 @@ _env = jinja2.Environment(
     autoescape=jinja2.select_autoescape(["html", "j2"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # the templates ship with the package
 )
 _env.filters["label"] = lambda v: str(v).replace("_", " ")
 _env.filters["tojson_attr"] = lambda v: json.dumps(v, ensure_ascii=False)
