@@ -54,7 +54,7 @@ MECHANISMS = (
     + """\
 - kind: mechanism
   id: mech:mir2-caf
-  title: miR-2 lowers GENEB in fibroblasts, which become CAFs and feed stemness
+  title: miR-2 lowers GENEB in fibroblasts, which become CAFs and feed the stemness of HCC cells
   review_sections: [stemness_emt]
   donor_cells: [hcc_cell]
   cargo: miR-2
@@ -63,6 +63,9 @@ MECHANISMS = (
     - {source: miR-2, relation: downregulates, target: GENEB}
   pathways: [IL-6 signalling]
   phenotypes: [caf_activation, stemness]
+  outcomes:
+    - {phenotypes: [caf_activation], after: [GENEB]}
+    - {phenotypes: [stemness], after: [GENEB], cell: hcc_cell}
   therapies:
     - {therapy: ther:sorafenib, direction: promotes_resistance}
     - {therapy: class:anti_pd1, direction: promotes_resistance}
@@ -143,3 +146,8 @@ def mini(mini_records: Path) -> MechanismGraph:
 @pytest.fixture(scope="session")
 def full() -> MechanismGraph:
     return build_graph(load_kb())
+
+
+@pytest.fixture(scope="session")
+def full_hyp(full: MechanismGraph) -> MechanismGraph:
+    return build_graph(full.kb, include_hypotheses=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from exoresist.graph import MechanismGraph, build_graph, explain, find_routes, targets
-from exoresist.graph._layout import layers, stages
+from exoresist.graph._layout import estimate_size, layout
 from exoresist.kb import load_kb
 from tests.graph.conftest import _EVIDENCE, ENTITIES, INTERVENTIONS, MECHANISMS, write_graph_kb
 
@@ -52,7 +52,7 @@ def test_no_becomes_edge_without_a_donor_of_the_new_state(mini: MechanismGraph) 
 
 
 def test_becomes_edge_comes_from_the_record_giving_the_phenotype(chained: MechanismGraph) -> None:
-    d = chained.graph.edges["phenotype:caf_activation", "cell:cancer_associated_fibroblast", "becomes+"]
+    d = chained.graph.edges["phenotype:caf_activation@fibroblast", "cell:cancer_associated_fibroblast", "becomes+"]
     assert d["records"] == ("mech:mir2-caf",) and d["grade"] == "C" and d["precursors"] == ("fibroblast",)
 
 
@@ -63,22 +63,36 @@ def test_chain_route_is_anchored_segment_by_segment(chained: MechanismGraph) -> 
     r = chain[0]
     assert [s.relation for s in r.steps] == [
         "secretes",
+        "taken_up_by",
         "downregulates",
-        "leads_to",
         "leads_to",
         "becomes",
         "secretes",
+        "acts_on",
         "leads_to",
         "promotes_resistance_to",
     ]
+    assert [s.cell for s in r.steps] == [
+        "hcc_cell",
+        "fibroblast",
+        "fibroblast",
+        "fibroblast",
+        "fibroblast",
+        "cancer_associated_fibroblast",
+        "hcc_cell",
+        "hcc_cell",
+        "hcc_cell",
+    ]
     assert r.segments == (("mech:mir2-caf",), ("mech:caf-cytokine",))
     assert r.anchors == ("mech:caf-cytokine", "mech:mir2-caf") and set(r.anchors) <= set(r.records)
-    assert r.cargo == "entity:ent:mir-2" and r.donor == "cell:hcc_cell" and r.phenotype == "phenotype:stemness"
+    assert r.cargo == "entity:ent:mir-2" and r.donor == "cell:hcc_cell" and r.phenotype == "phenotype:stemness@hcc_cell"
     assert r.grade == "C" and r.sign == 1  # weakest edge: the miR-2 record's grade C
     assert r.context_records == ("mech:caf-cytokine",)
     d = r.to_dict()
     assert d["segments"] == [["mech:mir2-caf"], ["mech:caf-cytokine"]]
     assert d["cells"] == ["cell:hcc_cell", "cell:cancer_associated_fibroblast"]
+    assert d["in_cells"] == ["cell:hcc_cell", "cell:fibroblast", "cell:cancer_associated_fibroblast"]
+    assert d["pathways"] == ["IL-6 signalling"]  # miR-2's annotation, not a step
     # the CAF record on its own still answers from its own donor
     own = explain(chained, cargo="cytokine K", therapy="sorafenib").routes
     assert [x.segments for x in own] == [(("mech:caf-cytokine",),)]
@@ -101,10 +115,12 @@ def test_exosome_release_blockade_does_not_cut_secreted_cytokines(chained: Mecha
 
 
 def test_layout_puts_the_new_state_right_of_the_phenotype_that_makes_it(chained: MechanismGraph) -> None:
-    st = stages(chained.graph)
-    assert st["cell:hcc_cell"] == 0 and st["phenotype:caf_activation"] == 0
-    assert st["cell:cancer_associated_fibroblast"] == 1 and st["entity:ent:cytokine-k"] == 1
-    lay = layers(chained.graph)
-    assert lay["entity:ent:il6"] < lay["phenotype:caf_activation"] < lay["cell:cancer_associated_fibroblast"]
-    assert lay["cell:cancer_associated_fibroblast"] < lay["entity:ent:cytokine-k"] < lay["phenotype:stemness"]
-    assert lay["phenotype:stemness"] < lay["therapy:ther:sorafenib"]
+    g = chained.graph
+    lay = layout(g, {n: estimate_size(str(d["label"])) for n, d in g.nodes(data=True)})
+    col = lay.column
+    assert col["cell:hcc_cell"] < col["phenotype:caf_activation@fibroblast"] < col["cell:cancer_associated_fibroblast"]
+    assert col["cell:cancer_associated_fibroblast"] < col["entity:ent:cytokine-k@hcc_cell"] < col["phenotype:stemness@hcc_cell"]
+    assert col["phenotype:stemness@hcc_cell"] < col["therapy:ther:sorafenib"]
+    assert lay.lane["phenotype:caf_activation@fibroblast"] == "fibroblast"
+    assert lay.lane["cell:cancer_associated_fibroblast"] == "cancer_associated_fibroblast"
+    assert lay.lane["entity:ent:mir-2"] == "hcc_cell"  # the cargo between cells, in its donor's lane

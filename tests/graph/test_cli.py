@@ -22,7 +22,15 @@ def test_explain_json_on_the_shipped_kb() -> None:
     code, out, _ = run("graph", "explain", "--cargo", "circCCAR1", "--therapy", "anti-PD-1", "--format", "json")
     assert code == 0
     d = json.loads(out)
-    assert d["n_routes"] > 0 and d["routes"][0]["anchor_records"] == ["mech:circccar1-pdl1-pd1-cd8"]
+    assert d["n_routes"] == 2 and all(r["anchor_records"] == ["mech:circccar1-pdl1-pd1-cd8"] for r in d["routes"])
+    # the keys the README documents, and the cell of every step
+    documented = {"effect", "net_sign", "weakest_evidence", "cargo", "donor", "phenotype", "therapy", "anchor_records"}
+    documented |= {"segments", "cells", "non_exosomal_records", "records", "composed", "nodes", "text", "steps"}
+    for r in d["routes"]:
+        assert documented | {"in_cells", "pathways"} <= set(r)
+        assert all(s["cell"] and s["cell_label"] for s in r["steps"])
+        assert r["pathways"] == ["Wnt/β-catenin"] and r["composed"] is False
+    assert {tuple(r["in_cells"]) for r in d["routes"]} == {("cell:hcc_cell",), ("cell:hcc_cell", "cell:cd8_t_cell")}
 
 
 def test_text_commands(mini_records: Path) -> None:
@@ -56,8 +64,8 @@ def test_no_route_exits_1(mini_records: Path) -> None:
 def test_export_and_draw(mini_records: Path, tmp_path: Path) -> None:
     out = tmp_path / "g.graphml"
     code, msg, _ = run("graph", "export", "--format", "graphml", "-o", str(out), "--records", str(mini_records))
-    assert code == 0 and "20 nodes and 25 edges" in msg
-    assert nx.read_graphml(out, force_multigraph=True).number_of_edges() == 25
+    assert code == 0 and "22 nodes and 24 edges" in msg
+    assert nx.read_graphml(out, force_multigraph=True).number_of_edges() == 24
     code, _, _ = run("graph", "export", "--format", "sbml-qual", "-o", str(tmp_path / "g.sbml"), "--records", str(mini_records))
     assert code == 0
     png = tmp_path / "f.png"

@@ -102,3 +102,20 @@ def test_unknown_format(mini: MechanismGraph) -> None:
 def test_every_exporter_renders_text(mini: MechanismGraph, fmt: str) -> None:
     render_fn: Callable[[MechanismGraph], str] = EXPORTERS[fmt].render
     assert render_fn(mini).strip()
+
+
+def test_exports_carry_the_cell_of_every_placed_node(full: MechanismGraph, tmp_path: Path) -> None:
+    pd1 = full.entity_node("PD-1") + "@cd8_t_cell"
+    back = nx.read_graphml(_write(full, "graphml", tmp_path), force_multigraph=True)
+    assert back.nodes[pd1]["cell"] == "cd8_t_cell"
+    stabilises = back.edges[full.entity_node("circCCAR1") + "@cd8_t_cell", pd1, "stabilises+"]
+    assert stabilises["cell"] == "cd8_t_cell" and stabilises["records"] == "mech:circccar1-pdl1-pd1-cd8"
+    libsbml = pytest.importorskip("libsbml")
+    doc = libsbml.readSBMLFromFile(str(_write(full, "sbml-qual", tmp_path / "sbml")))
+    model = doc.getModel()
+    cells = {d["cell"] for n, d in full.graph.nodes(data=True) if d.get("cell") and d["node_type"] != "cell"}
+    assert {model.getCompartment(i).getId() for i in range(model.getNumCompartments())} == cells | {"tme"}
+    qual = model.getPlugin("qual")
+    sid = sbml_qual.species_ids(sorted(full.graph.nodes))
+    assert qual.getQualitativeSpecies(sid[pd1]).getCompartment() == "cd8_t_cell"
+    assert qual.getQualitativeSpecies(sid["therapy:ther:sorafenib"]).getCompartment() == "tme"

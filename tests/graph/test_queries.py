@@ -46,9 +46,9 @@ def test_hypotheses_add_routes_when_included(mini: MechanismGraph) -> None:
 def test_routes_group_by_phenotype_and_donor(mini: MechanismGraph) -> None:
     d = routes(mini, therapy="sorafenib").to_dict()
     assert d["n_routes"] == 3  # the sensitising miR-S route is not a resistance route
-    assert set(d["by_phenotype"]) == {"apoptosis evasion", "caf activation", "stemness"}
+    assert set(d["by_phenotype"]) == {"apoptosis evasion", "CAF activation", "stemness"}
     assert d["by_phenotype"]["stemness"]["cargos"] == ["miR-2"]
-    assert d["by_donor"]["hcc cell"]["mechanisms"] == ["mech:circx-pten", "mech:mir2-caf"]
+    assert d["by_donor"]["HCC cell"]["mechanisms"] == ["mech:circx-pten", "mech:mir2-caf"]
 
 
 def test_targets_rank_cuts_and_interventions(mini: MechanismGraph) -> None:

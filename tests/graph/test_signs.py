@@ -34,8 +34,16 @@ def test_grades_weakest_and_best() -> None:
 
 def test_circx_route_is_sponge_then_inhibit_then_resistance(mini: MechanismGraph) -> None:
     (route,) = find_routes(mini, "sorafenib", cargo="circX")
-    assert [s.relation for s in route.steps] == ["secretes", "sponges", "inhibits", "leads_to", "promotes_resistance_to"]
-    assert [s.sign for s in route.steps] == [1, -1, -1, 1, 1]
+    assert [s.relation for s in route.steps] == [
+        "secretes",
+        "taken_up_by",
+        "sponges",
+        "inhibits",
+        "leads_to",
+        "promotes_resistance_to",
+    ]
+    assert [s.sign for s in route.steps] == [1, 1, -1, -1, 1, 1]
+    assert {s.cell for s in route.steps} == {"hcc_cell"}
     assert route.sign == 1 and route.effect == "resistance"
     assert route.donor == "cell:hcc_cell" and route.cargo == "entity:ent:circx"
     assert route.grade == "B" and route.anchors == ("mech:circx-pten",)
@@ -43,11 +51,12 @@ def test_circx_route_is_sponge_then_inhibit_then_resistance(mini: MechanismGraph
 
 def test_loss_of_an_axis_node_leads_to_the_phenotype_with_a_negative_step(mini: MechanismGraph) -> None:
     routes = find_routes(mini, "sorafenib", cargo="miR-2")
-    assert {mini.label(r.phenotype) for r in routes} == {"caf activation", "stemness"}
+    assert {mini.place_label(r.phenotype) for r in routes} == {"CAF activation (fibroblast)", "stemness (HCC cell)"}
     for r in routes:
         # miR-2 -| GENEB, and GENEB's *loss* leads on: that leads_to step is negative, the route positive
-        assert [s.sign for s in r.steps] == [1, -1, -1, 1, 1]
+        assert [s.sign for s in r.steps] == [1, 1, -1, -1, 1]
         assert r.sign == 1 and r.grade == "C"
+        assert "GENEB opposes (its loss leads to)" in r.text()
 
 
 def test_sensitising_route_has_a_negative_net_sign(mini: MechanismGraph) -> None:
@@ -56,11 +65,14 @@ def test_sensitising_route_has_a_negative_net_sign(mini: MechanismGraph) -> None
     assert route.steps[-1].relation == "sensitises_to"
 
 
-def test_leads_to_steps_come_from_the_anchor_record(mini: MechanismGraph) -> None:
-    # miR-S reaches GENEB, and GENEB leads to IL-6 signalling in mech:mir2-caf; that claim is
-    # mir2-caf's own, so miR-S gets no route through it.
+def test_routes_use_only_their_anchors_steps(mini: MechanismGraph) -> None:
+    # miR-S and miR-2 both act on GENEB, but in different cells and with different claims: miR-S
+    # gets no route through miR-2's phenotypes, and miR-2 none through miR-S's
     for r in find_routes(mini, "sorafenib", cargo="miR-S"):
-        assert "entity:ent:il6" not in r.nodes
+        assert {mini.label(r.phenotype)} == {"drug sensitisation"}
+        assert all(s.records == ("mech:mirs-sensitises",) for s in r.steps)
+    for r in find_routes(mini, None):
+        assert all(set(s.records) & set(r.anchors) for s in r.steps)
 
 
 def test_route_grade_is_its_weakest_edge(full: MechanismGraph) -> None:

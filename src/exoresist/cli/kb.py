@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -15,13 +13,14 @@ from rich.table import Table
 from exoresist.cli.common import atomic_write, console, fail_on_errors, write_or_check
 from exoresist.kb import KnowledgeBase, load_kb
 from exoresist.kb.base import EXPORT_COLUMNS, flat_row, record_row
+from exoresist.kb.browse import record_detail
 from exoresist.kb.errors import KBValidationError
 from exoresist.kb.fmt import format_files
 from exoresist.kb.loader import load_validated, parse_records, yaml_files
-from exoresist.kb.models import Mechanism
 from exoresist.kb.reports import coverage_markdown, json_schema_text, stats
-from exoresist.kb.store import build_resolved_store, read_store
-from exoresist.kb.xrefs import Unresolved, Xref, resolve
+from exoresist.kb.store import build_resolved_store, open_kb
+from exoresist.kb.xrefs import Unresolved, Xref
+from exoresist.tabular import delimited
 
 app = typer.Typer(help="The curated knowledge base: validate, build, query, export.", no_args_is_help=True)
 
@@ -53,12 +52,8 @@ class TextFormat(StrEnum):
 
 def _load(db: str | None) -> tuple[KnowledgeBase, list[Xref], list[Unresolved]]:
     """The KB from a built store when ``--db`` is given, else from the shipped YAML records."""
-    if db is not None:
-        stored = read_store(db)
-        return stored.kb, stored.xrefs, stored.unresolved
-    kb = load_kb()
-    xrefs, unresolved = resolve(kb)
-    return kb, xrefs, unresolved
+    opened = open_kb(db)
+    return opened.kb, opened.xrefs, opened.unresolved
 
 
 @app.command()
@@ -93,6 +88,7 @@ def query(
     donor: Annotated[str | None, typer.Option(help="Donor cell type, e.g. hcc_cell.")] = None,
     recipient: Annotated[str | None, typer.Option(help="Recipient cell type.")] = None,
     evidence: Annotated[str | None, typer.Option(help="in_vitro, in_vivo or patient_samples.")] = None,
+    grade: Annotated[str | None, typer.Option(help="Evidence grade A, B, C or D.")] = None,
     fmt: Annotated[QueryFormat, typer.Option("--format")] = QueryFormat.table,
     db: DbOption = None,
 ) -> None:
@@ -106,11 +102,12 @@ def query(
         donor=donor,
         recipient=recipient,
         evidence=evidence,
+        grade=grade,
     )
     if fmt is QueryFormat.json:
         typer.echo(json.dumps([record_row(kb, m) for m in found], indent=2, ensure_ascii=False))
     elif fmt is QueryFormat.csv:
-        typer.echo(_delimited([flat_row(kb, m) for m in found], ","), nl=False)
+        typer.echo(delimited([flat_row(kb, m) for m in found], ",", EXPORT_COLUMNS), nl=False)
     else:
         table = Table(title=f"{len(found)} record(s)", show_lines=False)
         for col in ("id", "cargo", "donor", "therapies", "phenotypes", "grade"):
@@ -134,19 +131,7 @@ def query(
 def show(record_id: Annotated[str, typer.Argument(help="Record id, e.g. mech:circuhrf1-nk-tim3.")], db: DbOption = None) -> None:
     """One record, in full, with its resolved identifiers."""
     kb, xrefs, unresolved = _load(db)
-    rec = kb.get(record_id)
-    out: dict[str, Any] = rec.model_dump(mode="json", exclude_defaults=True)
-    if isinstance(rec, Mechanism):
-        ent = kb.entity(rec.cargo)
-        out["cargo_record"] = ent.id
-        cc = kb.cargo_class(rec)
-        out["cargo_class"] = cc.value if cc else None
-        ids = {ent.id, rec.id}
-    else:
-        ids = {rec.id}
-    out["identifiers"] = [x.__dict__ for x in xrefs if x.record_id in ids]
-    out["unresolved"] = [u.__dict__ for u in unresolved if u.record_id in ids]
-    typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+    typer.echo(json.dumps(record_detail(kb, xrefs, unresolved, record_id), indent=2, ensure_ascii=False))
 
 
 @app.command("stats")
@@ -195,7 +180,7 @@ def export(
     elif fmt is ExportFormat.json:
         text = json.dumps([record_row(kb, r) for r in kb.records], indent=2, ensure_ascii=False) + "\n"
     else:
-        text = _delimited([flat_row(kb, r) for r in kb.records], "," if fmt is ExportFormat.csv else "\t")
+        text = delimited([flat_row(kb, r) for r in kb.records], "," if fmt is ExportFormat.csv else "\t", EXPORT_COLUMNS)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -241,11 +226,3 @@ def format_cmd(
     if check and changed:
         raise typer.Exit(1)
     console.print(f"{len(files) - len(changed)} file(s) already canonical", highlight=False)
-
-
-def _delimited(rows: list[dict[str, Any]], delimiter: str) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(EXPORT_COLUMNS), delimiter=delimiter, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue()

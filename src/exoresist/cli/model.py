@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -26,17 +23,18 @@ from exoresist.cli.common import (
     fail_on_errors,
     write_or_check,
 )
-from exoresist.kb import load_kb
+from exoresist.kb import KnowledgeBase, load_kb
 from exoresist.model.api import (
     Scenario,
     build_model,
     describe,
+    make_scenario,
     parameter_table_markdown,
     parameters_with_overrides,
     parse_overrides,
 )
-from exoresist.model.assemble import knockout_ids
 from exoresist.model.spec import ModelSpec
+from exoresist.tabular import delimited
 
 app = typer.Typer(help="The executable model assembled from the KB.", no_args_is_help=True)
 
@@ -62,15 +60,27 @@ def _model(
 ) -> ModelSpec:
     """Load the KB once and assemble the scenario the options describe."""
     kb = load_kb()
-    scenario = Scenario(
+    return build_model(kb, _scenario(kb, context, therapy, intervention, knockout, days, hypotheses))
+
+
+def _scenario(
+    kb: KnowledgeBase,
+    context: ContextChoice,
+    therapy: list[str] | None,
+    intervention: list[str] | None,
+    knockout: list[str] | None,
+    days: float,
+    hypotheses: bool,
+) -> Scenario:
+    return make_scenario(
+        kb,
         context=context.value,
-        therapies=tuple(therapy or ()),
-        interventions=tuple(intervention or ()),
-        knockouts=knockout_ids(kb, knockout or []),
+        therapies=therapy or (),
+        interventions=intervention or (),
+        knockouts=knockout or (),
         days=days,
         include_hypotheses=hypotheses,
     )
-    return build_model(kb, scenario)
 
 
 @app.command()
@@ -143,7 +153,6 @@ def parameters(
     write_or_check(parameter_table_markdown(), output, check, "exoresist model parameters -o")
 
 
-SUMMARY = ("tumour_Mcells", "S", "R_total", "C", "tumour_volume_mm3", "tumour_diameter_mm")
 HEADERS = {
     "day": "day",
     "tumour_Mcells": "tumour Mcells",
@@ -167,52 +176,27 @@ def simulate_command(
     fmt: Annotated[OutFormat, typer.Option("--format")] = OutFormat.table,
 ) -> None:
     """Simulate one scenario and print tumour cells by state, volume, diameter and drug exposure."""
-    from exoresist.ode import simulate
+    from exoresist.ode.summary import IntegrationError, simulate_scenario
 
-    if days / every > 20000:
-        raise typer.BadParameter("too many time points: raise --every")
-    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses)
-    params = parameters_with_overrides(spec, parse_overrides(param or []))
-    times = np.arange(0.0, days + 1e-9, every)
-    if times[-1] < days:
-        times = np.append(times, days)
-    result = simulate(spec, params, t_end_day=days, t_eval_day=times)
-    if not bool(result.ok[0]):
-        console.print(f"[red]error[/red]: integration failed: {result.messages[0]}")
-        raise typer.Exit(1)
-    rows = _summary_rows(result, spec)
+    kb = load_kb()
+    scenario = _scenario(kb, context, therapy, intervention, knockout, days, include_hypotheses)
+    try:
+        out = simulate_scenario(kb, scenario, parse_overrides(param or []), every=every)
+    except IntegrationError as exc:
+        console.print(f"[red]error[/red]: {exc}")
+        raise typer.Exit(1) from None
+    rows = out["rows"]
+    spec_name = out["model"]
     if fmt is OutFormat.json:
-        typer.echo(
-            json.dumps({"model": spec.name, "version": spec.version, "spec_hash": result.spec_hash, "rows": rows}, indent=2)
-        )
+        typer.echo(json.dumps(out, indent=2))
     elif fmt is OutFormat.csv:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        typer.echo(buf.getvalue(), nl=False)
+        typer.echo(delimited(rows, ","), nl=False)
     else:
         table = Table(
-            title=f"{spec.name}: {', '.join([*(therapy or ['untreated']), *(intervention or [])])}", title_justify="left"
+            title=f"{spec_name}: {', '.join([*(therapy or ['untreated']), *(intervention or [])])}", title_justify="left"
         )
         for col in rows[0]:
             table.add_column(HEADERS.get(col, col.replace("conc_", "") + " mg/L"), justify="right", no_wrap=True)
         for row in rows:
             table.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row.values()))
         console.print(table)
-
-
-def _summary_rows(result: Any, spec: ModelSpec) -> list[dict[str, float]]:
-    derived = list(result.derived_names)
-    species = list(result.species_names)
-    drug_cols = [a.name for a in spec.assignments if a.name.startswith("conc_")]
-    rows = []
-    for k, t in enumerate(result.times_day):
-        row: dict[str, float] = {"day": float(t)}
-        for col in (*SUMMARY, *drug_cols):
-            if col in species:
-                row[col] = float(result.states[0, k, species.index(col)])
-            elif col in derived:
-                row[col] = float(result.derived[0, k, derived.index(col)])
-        rows.append(row)
-    return rows

@@ -24,56 +24,16 @@ class PopulationName(StrEnum):
 
 
 def print_trial(run: Any) -> None:
-    """The response and survival table per arm, then the comparisons (NR: not reached), in the report's number format."""
-    from exoresist.report.formatting import hazard_ratio, median_ci, number, percent_ci
+    """The response and survival table per arm, the comparisons and the attribution (NR: not reached)."""
+    from exoresist.report.tables import trial_tables
 
-    table = Table(
-        title=f"{run.config.population} trial, {run.config.patients} patients per arm, {run.config.months:g} months",
-        title_justify="left",
-    )
-    for col in ("arm", "n", "ORR % (95% CI)", "DCR % (95% CI)", "CR/PR/SD/PD/NE %", "median PFS mo", "median OS mo"):
-        table.add_column(col, overflow="fold")
-    for a in run.arms:
-        shares = "/".join(f"{100 * a[k]:.0f}" for k in ("cr", "pr", "sd", "pd", "ne"))
-        table.add_row(
-            a["arm"],
-            str(a["n"]),
-            percent_ci(a["orr"]),
-            percent_ci(a["dcr"]),
-            shares,
-            median_ci(a["pfs_median_month"]),
-            median_ci(a["os_median_month"]),
-        )
-    console.print(table)
-    if run.comparisons:
-        comp = Table(title=f"versus {run.comparisons[0]['reference']}", title_justify="left")
-        for col in ("arm", "OS HR (95% CI)", "OS log-rank p", "PFS HR (95% CI)", "PFS log-rank p"):
-            comp.add_column(col)
-        for c in run.comparisons:
-            comp.add_row(
-                c["arm"],
-                hazard_ratio(c["os_hr"]),
-                f"{c['os_logrank_p']:.3g}",
-                hazard_ratio(c["pfs_hr"]),
-                f"{c['pfs_logrank_p']:.3g}",
-            )
-        console.print(comp)
-    knockouts = run.config.knockouts
-    key = "ko_share" if knockouts else "share"
-    top = run.attribution.sort_values(key, ascending=False).groupby("arm").head(3)
-    if len(top):
-        attr = Table(title="mechanisms carrying resistance at progression (top 3 per arm)", title_justify="left")
-        cols = ["arm", "record", "largest effect at progression"]
-        if knockouts:
-            cols += ["knockout delays progression >= 1 scan", "mean delay (months)"]
-        for col in cols:
-            attr.add_column(col)
-        for _, r in top.iterrows():
-            cells = [r["arm"], r["record_id"], f"{100 * r['share']:.0f}% of {r['n_progressing']}"]
-            if knockouts:
-                cells += [f"{100 * r['ko_share']:.0f}%", number(r["ko_mean_delay_month"], 2)]
-            attr.add_row(*cells)
-        console.print(attr)
+    for spec in trial_tables(run.to_json_dict()):
+        table = Table(title=spec["title"], title_justify="left")
+        for col in spec["columns"]:
+            table.add_column(col, overflow="fold")
+        for row in spec["rows"]:
+            table.add_row(*row)
+        console.print(table)
 
 
 @app.command("run")

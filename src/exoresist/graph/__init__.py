@@ -17,7 +17,8 @@ See ``docs/graph.md`` for the node and edge model and the sign rules.
 """
 
 from exoresist.graph._build import NODE_TYPES, MechanismGraph, build_graph
-from exoresist.graph._routes import Comparison, Explanation, Route, RouteSummary, Step, compare, explain, find_routes, routes
+from exoresist.graph._queries import Comparison, Explanation, RouteSummary, compare, explain, routes
+from exoresist.graph._routes import Route, Step, find_routes
 from exoresist.graph._signs import best_grade, path_sign, relation_sign, weakest_grade
 from exoresist.graph._targets import InterventionTarget, NodeTarget, TargetReport, targets
 from exoresist.graph.draw import draw, save_figure

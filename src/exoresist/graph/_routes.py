@@ -1,46 +1,45 @@
-"""Resistance routes and the queries built on them: explain, routes, targets, compare.
+"""Routes: from a donor cell to a therapy, every step stated by a record (queries: ``_queries``).
 
-A *route* is a path donor cell -> cargo -> ... -> phenotype -> therapy. It is kept only when one
-record (its *anchor*) asserts its first step out of the cargo and every ``leads_to`` and therapy
-step: a record must claim that this cargo acts on this therapy, and ``leads_to`` signs are
-relative to the anchor's own axis. Molecular axis steps in between may come from other records
-that share nodes with the anchor (the route is then ``composed``); a route is as strong as its
-weakest edge. Routes never pass through a recipient cell, a class -> drug edge or an
-intervention; therapy names resolve by alias and class via ``kb.therapy_refs``.
+A *route* is a path donor cell -> cargo -> (the cargo in a recipient cell) -> axis -> phenotype ->
+therapy in which every step is a relation that one record, its *anchor*, states: the donor
+secreting the cargo, the cargo taken up by a recipient (or expressed by the donor where it acts in
+the donor itself), each axis step in the cell where the record places it, the axis node whose
+change gives the phenotype, and the phenotype's effect on the therapy. Nodes are entities in one
+cell (``_build``), so a route names the cell of every step, and a record whose steps happen in
+different cells gives one route per cell. Pathways the anchor lists annotate the route; they are
+not steps. A route is as strong as its weakest edge; therapy names resolve by alias and class via
+``kb.therapy_refs``.
 
-A route may cross cells: a record's phenotype that turns its recipient into a new cell state
-(``caf_activation`` -> ``cancer_associated_fibroblast``, a ``becomes`` edge) can continue into a
-record whose donor is that state. Such a *chain* is a series of *segments*, each anchored in its
-own record by the rule above; the chain's last record names the therapy.
+A route may cross cells: a record's phenotype that turns a cell into a new state
+(``caf_activation`` in fibroblasts -> ``cancer_associated_fibroblast``, a ``becomes`` edge) can
+continue into a record whose donor is that state. Such a *chain* is a series of *segments*, each
+made only of its own anchor's steps; the chain's last record names the therapy.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 
-from exoresist.graph._build import AXIS_RELATIONS, RESISTANCE_RELATIONS, MechanismGraph, cell_node, therapy_node
+from exoresist.graph._build import UNPLACED, MechanismGraph, cell_label, free_pathways, therapy_node
 from exoresist.graph._signs import path_sign, sign_word, weakest_grade
-from exoresist.graph.errors import NoRouteError
 from exoresist.kb import Mechanism
 
 EdgeKey = tuple[str, str, str]
 """(source node, target node, edge key)."""
 
-MAX_STEPS = 12
+MAX_STEPS = 14
 """Longest segment searched, in edges (the longest curated axis has well under ten steps)."""
 
 MAX_CELLS = 3
 """Most cell segments in one chain (donor -> state -> state)."""
 
+_PLURAL_VERBS = {"secretes": "secrete", "expresses": "express"}
+"""Steps whose subject is a cell, written in the plural (``HCC cells secrete circCCAR1``)."""
 _WORDS = {
-    "secretes": "secretes",
-    "taken_up_by": "is taken up by",
-    "becomes": "turns its recipient into",
     "leads_to": "leads to",
     "promotes_resistance_to": "promotes resistance to",
     "sensitises_to": "sensitises to",
@@ -51,7 +50,7 @@ _WORDS = {
 
 @dataclass(frozen=True)
 class Step:
-    """One edge of a route, with the records behind it."""
+    """One edge of a route, with the records behind it and the cell in which it happens."""
 
     source: str
     target: str
@@ -62,14 +61,30 @@ class Step:
     source_label: str
     target_label: str
     precursors: tuple[str, ...] = ()
-    """For a ``becomes`` step: the recipient cells the phenotype turns into the new state."""
+    """For a ``becomes`` step: the cells the phenotype turns into the new state."""
+    cell: str | None = None
+    """The cell value (``cd8_t_cell``) in which the step happens: the donor for ``secretes`` and
+    ``expresses``, the recipient for a transfer, the cell of the phenotype for ``leads_to`` and the
+    therapy step; ``None`` where the record names no cell."""
+
+    @property
+    def cell_label(self) -> str | None:
+        return cell_label(self.cell) if self.cell not in (None, UNPLACED) else None
 
     def words(self) -> str:
+        """The step as a clause; cells are named in the plural (``HCC cells secrete circCCAR1``)."""
+        if self.relation in _PLURAL_VERBS:
+            return f"{self.source_label}s {_PLURAL_VERBS[self.relation]} {self.target_label}"
+        if self.relation == "taken_up_by":
+            return f"{self.cell_label}s take up {self.source_label} (exosomal transfer)"
+        if self.relation == "acts_on":
+            return f"{self.source_label} acts on {self.cell_label}s (secreted, not in exosomes)"
         verb = _WORDS.get(self.relation, self.relation)
         if self.relation == "leads_to" and self.sign < 0:
             verb = "opposes (its loss leads to)"
-        if self.relation == "becomes" and self.precursors:
-            verb = f"turns {'/'.join(p.replace('_', ' ') for p in self.precursors)} into"
+        if self.relation == "becomes":
+            turned = "/".join(cell_label(p) + "s" for p in self.precursors)
+            return f"{self.source_label} turns {turned} into {self.target_label}s" if turned else f"{self.source_label} becomes"
         return f"{self.source_label} {verb} {self.target_label}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,6 +95,8 @@ class Step:
             "sign": self.sign,
             "target": self.target,
             "target_label": self.target_label,
+            "cell": f"cell:{self.cell}" if self.cell_label else None,
+            "cell_label": self.cell_label,
             "records": list(self.records),
             "grade": self.grade,
             **({"precursors": list(self.precursors)} if self.relation == "becomes" else {}),
@@ -88,15 +105,16 @@ class Step:
 
 @dataclass(frozen=True)
 class Route:
-    """One route from a donor cell (or, when the record names none, the cargo) to a therapy."""
+    """One route from a donor cell (or, when the record names none, the cargo in its cell) to a therapy."""
 
     steps: tuple[Step, ...]
     anchors: tuple[str, ...]
     sign: int
     grade: str
     records: tuple[str, ...]
-    composed: bool
     cargo: str
+    """The first record's cargo, as the node between cells (``entity:ent:circccar1``), even where
+    the route starts inside the donor."""
     donor: str | None
     phenotype: str
     therapy: str
@@ -104,6 +122,11 @@ class Route:
     """Anchor records of each cell segment, in chain order (one segment unless the route crosses cells)."""
     context_records: tuple[str, ...] = ()
     """Anchor records without an exosomal step (``exosomal: false``)."""
+    pathways: tuple[str, ...] = ()
+    """Pathways the anchor records list beside their axes (annotations, not steps)."""
+
+    composed: bool = False
+    """Always false: every step of a route is its own anchor's (kept for the JSON output)."""
 
     @property
     def is_chain(self) -> bool:
@@ -112,7 +135,12 @@ class Route:
     @property
     def cells(self) -> tuple[str, ...]:
         """The donor cells along the route, in order (one unless it is a chain)."""
-        return tuple(s.source for s in self.steps if s.relation == "secretes")
+        return tuple(s.source for s in self.steps if s.relation in {"secretes", "expresses"})
+
+    @property
+    def in_cells(self) -> tuple[str, ...]:
+        """Every cell a step happens in, in route order, as cell node ids."""
+        return tuple(dict.fromkeys(f"cell:{s.cell}" for s in self.steps if s.cell_label))
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -127,8 +155,18 @@ class Route:
         return "resistance" if self.sign > 0 else "sensitisation"
 
     def text(self) -> str:
-        """The route in words, one clause per step."""
-        return "; ".join(s.words() for s in self.steps)
+        """The route in words, one clause per step, grouped by the cell the steps happen in."""
+        parts: list[str] = []
+        current: str | None = "?"
+        for s in self.steps:
+            where = s.cell_label
+            clause = s.words()
+            if where != current:
+                lead = "in" if not parts else "then in"
+                clause = f"{lead} {where}s: {clause}" if where else clause
+                current = where
+            parts.append(clause)
+        return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,28 +180,15 @@ class Route:
             "anchor_records": list(self.anchors),
             "segments": [list(a) for a in self.segments],
             "cells": list(self.cells),
+            "in_cells": list(self.in_cells),
             "non_exosomal_records": list(self.context_records),
             "records": list(self.records),
+            "pathways": list(self.pathways),
             "composed": self.composed,
             "nodes": list(self.nodes),
             "text": self.text(),
             "steps": [s.to_dict() for s in self.steps],
         }
-
-
-def _route_graph(mg: MechanismGraph) -> Any:
-    """The edges a segment may use after leaving the cargo: axis steps, leads_to and therapy
-    edges out of phenotypes (not recipient cells, class -> drug edges, interventions, or the
-    ``becomes`` and ``secretes`` edges that join segments)."""
-    g = mg.graph
-    keep = [
-        (u, v, k)
-        for u, v, k, d in g.edges(keys=True, data=True)
-        if d["relation"] in AXIS_RELATIONS
-        or d["relation"] == "leads_to"
-        or (d["relation"] in RESISTANCE_RELATIONS and g.nodes[u]["node_type"] == "phenotype")
-    ]
-    return g.edge_subgraph(keep)
 
 
 def _step(mg: MechanismGraph, u: str, v: str, k: str) -> Step:
@@ -178,6 +203,7 @@ def _step(mg: MechanismGraph, u: str, v: str, k: str) -> Step:
         mg.label(u),
         mg.label(v),
         tuple(d.get("precursors", ())),
+        d.get("cell"),
     )
 
 
@@ -186,44 +212,41 @@ Chain = tuple[list[EdgeKey], list[set[str]]]
 
 
 class _Search:
-    """Segment and chain search over one graph, with the segment paths cached."""
+    """Segment and chain search over one graph: each record's own edges, searched once."""
 
     def __init__(self, mg: MechanismGraph, max_steps: int) -> None:
         self.mg = mg
-        self.rg = _route_graph(mg)
         self.max_steps = max_steps
         self.by_id = {m.id: m for m in mg.mechanisms()}
+        own: dict[str, list[EdgeKey]] = defaultdict(list)
+        for u, v, k, d in mg.graph.edges(keys=True, data=True):
+            if d["relation"] in {"becomes", "blocks", "includes"}:
+                continue  # becomes edges join segments; the others are not record steps
+            for r in d["records"]:
+                if r in self.by_id:
+                    own[r].append((u, v, k))
+        self.own = {r: mg.graph.edge_subgraph(edges) for r, edges in own.items()}
         self._paths: dict[tuple[str, str], list[list[EdgeKey]]] = {}
 
-    def cargo_node(self, m: Mechanism) -> str:
-        return f"entity:{self.mg.kb.entity(m.cargo).id}"
-
     def segments(self, m: Mechanism, target: str) -> list[list[EdgeKey]]:
-        """Paths from ``m``'s cargo to ``target`` that ``m`` anchors."""
-        key = (self.cargo_node(m), target)
+        """Paths made of ``m``'s own edges from where ``m`` starts (a donor cell, or the cargo in its
+        cell when the record names no donor) to ``target``."""
+        key = (m.id, target)
         if key not in self._paths:
-            self._paths[key] = _paths(self.rg, *key, self.max_steps)
-        return [p for p in self._paths[key] if _anchored(self.mg, p, m.id)]
-
-    def prefixes(self, m: Mechanism, cells_left: int) -> list[Chain]:
-        """Ways to reach ``m``'s cargo: from each donor cell directly and, while ``cells_left``,
-        through a chain that turns another record's recipient into that donor."""
-        cargo = self.cargo_node(m)
-        if not m.donor_cells:
-            return [([], [])]
-        out: list[Chain] = []
-        for d in m.donor_cells:
-            secretes = (cell_node(d), cargo, "secretes+")
-            out.append(([secretes], []))
-            if cells_left > 0:
-                out += [([*edges, secretes], anchors) for edges, anchors in self.upstream(cell_node(d), cells_left)]
-        return out
+            sub = self.own.get(m.id)
+            found: list[list[EdgeKey]] = []
+            if sub is not None and target in sub:
+                for root in sorted(n for n in sub if sub.in_degree(n) == 0):
+                    found += [list(p) for p in nx.all_simple_edge_paths(sub, root, target, cutoff=self.max_steps)]
+            self._paths[key] = found
+        return self._paths[key]
 
     def upstream(self, cell: str, cells_left: int) -> list[Chain]:
-        """Chains that end with a ``becomes`` edge into ``cell``, each segment anchored in its record."""
+        """Chains that end with a ``becomes`` edge into ``cell``, each segment its anchor's own."""
         out: list[Chain] = []
-        g = self.mg.graph
-        for phen, _, key, d in g.in_edges(cell, keys=True, data=True):
+        if cells_left <= 0:
+            return out
+        for phen, _, key, d in self.mg.graph.in_edges(cell, keys=True, data=True):
             if d["relation"] != "becomes":
                 continue
             for rec in d["records"]:
@@ -231,9 +254,40 @@ class _Search:
                 if m is None:
                     continue
                 for seg in self.segments(m, phen):
-                    for edges, anchors in self.prefixes(m, cells_left - 1):
+                    for edges, anchors in self.prefixes(seg[0][0], cells_left - 1):
                         out.append(([*edges, *seg, (phen, cell, key)], [*anchors, {m.id}]))
         return out
+
+    def prefixes(self, root: str, cells_left: int) -> list[Chain]:
+        """Ways to arrive at a segment's first node: nothing, or (for a donor cell) a chain that turns
+        another record's cell into it."""
+        out: list[Chain] = [([], [])]
+        if self.mg.graph.nodes[root]["node_type"] == "cell":
+            out += self.upstream(root, cells_left)
+        return out
+
+
+def all_routes(mg: MechanismGraph, *, max_steps: int = MAX_STEPS, max_cells: int = MAX_CELLS) -> list[Route]:
+    """Every route of the graph (to every therapy its records name), computed once per graph."""
+    key = f"routes:{max_steps}:{max_cells}"
+    if key in mg.cache:
+        cached: list[Route] = mg.cache[key]
+        return cached
+    search = _Search(mg, max_steps)
+    found: dict[tuple[EdgeKey, ...], tuple[str, list[set[str]]]] = {}
+    for m in mg.mechanisms():
+        for target in sorted({therapy_node(e.therapy) for e in m.therapies}):
+            for seg in search.segments(m, target):
+                for prefix, anchors in search.prefixes(seg[0][0], max_cells - 1):
+                    chain = [*anchors, {m.id}]
+                    first = search.by_id[min(chain[0])]
+                    _, entry = found.setdefault(tuple(prefix + seg), (mg.entity_node(first.cargo), [set() for _ in chain]))
+                    for have, add in zip(entry, chain, strict=True):
+                        have.update(add)
+    routes = [_make_route(mg, list(edges), cargo, segments) for edges, (cargo, segments) in found.items()]
+    routes.sort(key=lambda r: (r.grade, -r.sign, r.cargo, -len(r.segments), len(r.steps), r.nodes))
+    mg.cache[key] = routes
+    return routes
 
 
 def find_routes(
@@ -250,252 +304,35 @@ def find_routes(
     Names resolve case-insensitively, by alias, and (for therapies) by class; an unknown name
     raises ``UnknownNameError`` with suggestions. Routes are sorted strongest evidence first.
     """
-    kb = mg.kb
-    refs = kb.therapy_refs(therapy) if therapy is not None else None
+    wanted = {therapy_node(r) for r in mg.kb.therapy_refs(therapy)} if therapy is not None else None
     want_cargo = mg.entity_node(cargo) if cargo is not None else None
-    search = _Search(mg, max_steps)
-    found: dict[tuple[EdgeKey, ...], list[set[str]]] = {}
-    for m in mg.mechanisms():
-        targets = sorted({therapy_node(e.therapy) for e in m.therapies if refs is None or e.therapy in refs})
-        for target in targets:
-            segs = search.segments(m, target)
-            if not segs:
-                continue
-            for prefix, anchors in search.prefixes(m, max_cells - 1):
-                first_cargo = prefix[0][1] if prefix else search.cargo_node(m)
-                if want_cargo is not None and first_cargo != want_cargo:
-                    continue
-                for seg in segs:
-                    chain = [*anchors, {m.id}]
-                    entry = found.setdefault(tuple(prefix + seg), [set() for _ in chain])
-                    for have, add in zip(entry, chain, strict=True):
-                        have.update(add)
-    context = {m.id for m in mg.mechanisms() if not m.exosomal}
-    routes = [_make_route(mg, list(edges), segments, context) for edges, segments in found.items()]
-    routes.sort(key=lambda r: (r.grade, -r.sign, r.cargo, -len(r.segments), len(r.steps), r.nodes))
-    return routes
+    return [
+        r
+        for r in all_routes(mg, max_steps=max_steps, max_cells=max_cells)
+        if (wanted is None or r.therapy in wanted) and (want_cargo is None or r.cargo == want_cargo)
+    ]
 
 
-def _anchored(mg: MechanismGraph, path: list[EdgeKey], record: str) -> bool:
-    """The record claims the segment: it asserts the first step out of the cargo and every
-    leads_to and therapy step (whose signs are relative to that record's own axis). Only
-    molecular axis steps, which hold whatever record states them, may come from other records."""
-    edges = mg.graph.edges
-    if record not in edges[path[0]]["records"]:
-        return False
-    return all(record in edges[e]["records"] for e in path if edges[e]["relation"] not in AXIS_RELATIONS)
-
-
-def _paths(rg: Any, source: str, target: str, max_steps: int) -> list[list[EdgeKey]]:
-    if source not in rg or target not in rg:
-        return []
-    keep = (nx.ancestors(rg, target) | {target}) & (nx.descendants(rg, source) | {source})
-    sub = rg.subgraph(keep)
-    return [list(p) for p in nx.all_simple_edge_paths(sub, source, target, cutoff=max_steps)]
-
-
-def _make_route(mg: MechanismGraph, edges: list[EdgeKey], segments: list[set[str]], context: set[str]) -> Route:
+def _make_route(mg: MechanismGraph, edges: list[EdgeKey], cargo: str, segments: list[set[str]]) -> Route:
     steps = tuple(_step(mg, *e) for e in edges)
     anchors = set().union(*segments)
+    by_id = {m.id: m for m in mg.mechanisms()}
     records = sorted({r for s in steps for r in s.records})
     grades = [s.grade for s in steps if s.grade is not None]
-    composed = any(not anchors & set(s.records) for s in steps)
     first = steps[0]
-    donor = first.source if first.relation == "secretes" else None
-    cargo = first.target if donor else first.source
+    donor = first.source if first.relation in {"secretes", "expresses"} else None
+    pathways = [mg.kb.entity(p).name for seg in segments for a in sorted(seg) for p in free_pathways(by_id[a])]
     return Route(
         steps=steps,
         anchors=tuple(sorted(anchors)),
         sign=path_sign(s.sign for s in steps),
         grade=weakest_grade(grades),
         records=tuple(records),
-        composed=composed,
         cargo=cargo,
         donor=donor,
         phenotype=steps[-1].source,
         therapy=steps[-1].target,
         segments=tuple(tuple(sorted(a)) for a in segments),
-        context_records=tuple(sorted(anchors & context)),
+        context_records=tuple(sorted(a for a in anchors if not by_id[a].exosomal)),
+        pathways=tuple(dict.fromkeys(pathways)),
     )
-
-
-# --- explain ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Explanation:
-    cargo: str
-    therapy: str
-    therapy_refs: tuple[str, ...]
-    routes: tuple[Route, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "query": {"cargo": self.cargo, "therapy": self.therapy, "therapy_refs": list(self.therapy_refs)},
-            "n_routes": len(self.routes),
-            "routes": [r.to_dict() for r in self.routes],
-        }
-
-    def text(self) -> str:
-        lines = [f"{len(self.routes)} route(s) from {self.cargo} to {self.therapy} ({', '.join(self.therapy_refs)})"]
-        for i, r in enumerate(self.routes, 1):
-            others = [x for x in r.records if x not in r.anchors]
-            claimed = " then ".join(", ".join(seg) for seg in r.segments) if r.is_chain else ", ".join(r.anchors)
-            lines.append(
-                f"{i}. {r.effect} (net sign {sign_word(r.sign)}), weakest evidence {r.grade}, "
-                f"claimed by {claimed}{' [composed]' if r.composed else ''}"
-                + (f" [chain across {len(r.segments)} cells]" if r.is_chain else "")
-                + (f"; steps also supported by {', '.join(others)}" if others else "")
-                + (f"; non-exosomal context: {', '.join(r.context_records)}" if r.context_records else "")
-            )
-            lines.append(f"   {r.text()}")
-        return "\n".join(lines)
-
-
-def explain(mg: MechanismGraph, *, cargo: str, therapy: str) -> Explanation:
-    """Every route from ``cargo`` (or its donor cells) to ``therapy``, with net sign, steps,
-    records and weakest evidence. Raises ``NoRouteError`` if the names are known but unlinked."""
-    routes = find_routes(mg, therapy, cargo=cargo)
-    name = mg.kb.entity(cargo).name
-    if not routes:
-        raise NoRouteError(f"no route from {name} to {therapy} in the graph; {_linked_therapies(mg, cargo)}")
-    return Explanation(name, therapy, tuple(sorted(mg.kb.therapy_refs(therapy))), tuple(routes))
-
-
-def _linked_therapies(mg: MechanismGraph, cargo: str) -> str:
-    ent = mg.kb.entity(cargo)
-    refs = sorted({e.therapy for m in mg.mechanisms() if mg.kb.entity(m.cargo).id == ent.id for e in m.therapies})
-    return f"its records name: {', '.join(refs)}" if refs else "no included record names it as a cargo"
-
-
-def resistance_routes(mg: MechanismGraph, therapy: str) -> list[Route]:
-    """Routes with net sign +1 to ``therapy``; ``NoRouteError`` if there are none."""
-    routes = [r for r in find_routes(mg, therapy) if r.sign > 0]
-    if not routes:
-        refs = mg.kb.therapy_refs(therapy)
-        hyps = [m.id for m in mg.kb.mechanisms if m.kind == "hypothesis" and any(t.therapy in refs for t in m.therapies)]
-        hint = (
-            f"; hypothesis records name it ({', '.join(hyps)}): include them to see their routes"
-            if hyps and not mg.include_hypotheses
-            else ""
-        )
-        raise NoRouteError(f"no resistance route to {therapy} in the graph{hint}")
-    return routes
-
-
-# --- routes ---------------------------------------------------------------------------------------
-@dataclass
-class _Group:
-    cargos: set[str] = field(default_factory=set)
-    mechanisms: set[str] = field(default_factory=set)
-    n_routes: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"n_routes": self.n_routes, "cargos": sorted(self.cargos), "mechanisms": sorted(self.mechanisms)}
-
-
-@dataclass(frozen=True)
-class RouteSummary:
-    therapy: str
-    therapy_refs: tuple[str, ...]
-    routes: tuple[Route, ...]
-    mechanisms: tuple[Mechanism, ...]
-    labels: dict[str, str]
-
-    def _grouped(self, attr: str) -> dict[str, _Group]:
-        groups: dict[str, _Group] = defaultdict(_Group)
-        for r in self.routes:
-            key = getattr(r, attr)
-            g = groups[self.labels[key] if key else "unspecified donor"]
-            g.cargos.add(self.labels[r.cargo])
-            g.mechanisms.update(r.anchors)
-            g.n_routes += 1
-        return dict(sorted(groups.items()))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "query": {"therapy": self.therapy, "therapy_refs": list(self.therapy_refs)},
-            "n_routes": len(self.routes),
-            "n_mechanisms": len(self.mechanisms),
-            "by_phenotype": {k: v.to_dict() for k, v in self._grouped("phenotype").items()},
-            "by_donor": {k: v.to_dict() for k, v in self._grouped("donor").items()},
-            "mechanisms": [
-                {
-                    "id": m.id,
-                    "title": m.title,
-                    "cargo": m.cargo,
-                    "donor_cells": [c.value for c in m.donor_cells],
-                    "phenotypes": [p.value for p in m.phenotypes],
-                    "evidence_grade": m.evidence_grade.value,
-                }
-                for m in self.mechanisms
-            ],
-        }
-
-    def text(self) -> str:
-        lines = [f"{len(self.routes)} resistance route(s) to {self.therapy} from {len(self.mechanisms)} mechanism(s)"]
-        for title, attr in (("by phenotype", "phenotype"), ("by donor cell", "donor")):
-            lines.append(title + ":")
-            for k, g in self._grouped(attr).items():
-                lines.append(
-                    f"  {k} ({g.n_routes} routes): cargos {', '.join(sorted(g.cargos))}; "
-                    f"records {', '.join(sorted(g.mechanisms))}"
-                )
-        return "\n".join(lines)
-
-
-def routes(mg: MechanismGraph, *, therapy: str) -> RouteSummary:
-    """All cargos and mechanisms that confer resistance to ``therapy``, grouped by phenotype and donor."""
-    found = resistance_routes(mg, therapy)
-    anchor_ids = {a for r in found for a in r.anchors}
-    mechs = tuple(m for m in mg.mechanisms() if m.id in anchor_ids)
-    labels = {n: mg.label(n) for r in found for n in r.nodes}
-    return RouteSummary(therapy, tuple(sorted(mg.kb.therapy_refs(therapy))), tuple(found), mechs, labels)
-
-
-# --- compare --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Comparison:
-    therapies: tuple[str, ...]
-    mechanisms: dict[str, tuple[str, ...]]  # therapy -> anchor mechanism ids
-    cargos: dict[str, tuple[str, ...]]
-    phenotypes: dict[str, tuple[str, ...]]
-    titles: dict[str, str]
-
-    def _split(self, table: dict[str, tuple[str, ...]]) -> dict[str, Any]:
-        sets = [set(table[t]) for t in self.therapies]
-        shared = set.intersection(*sets)
-        return {"shared": sorted(shared), "only": {t: sorted(set(table[t]) - shared) for t in self.therapies}}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "query": {"therapies": list(self.therapies)},
-            "mechanisms": self._split(self.mechanisms),
-            "cargos": self._split(self.cargos),
-            "phenotypes": self._split(self.phenotypes),
-            "titles": dict(sorted(self.titles.items())),
-        }
-
-    def text(self) -> str:
-        lines: list[str] = []
-        for what, table in (("mechanisms", self.mechanisms), ("cargos", self.cargos), ("phenotypes", self.phenotypes)):
-            split = self._split(table)
-            lines.append(f"{what} shared by {' and '.join(self.therapies)}: {', '.join(split['shared']) or '-'}")
-            for t, only in split["only"].items():
-                lines.append(f"  only {t}: {', '.join(only) or '-'}")
-        return "\n".join(lines)
-
-
-def compare(mg: MechanismGraph, *, therapies: Sequence[str]) -> Comparison:
-    """Mechanisms, cargos and phenotypes of the resistance routes shared by every therapy, and
-    those specific to each."""
-    if len(therapies) < 2:
-        raise ValueError("compare needs at least two therapies")
-    mechs: dict[str, tuple[str, ...]] = {}
-    cargos: dict[str, tuple[str, ...]] = {}
-    phens: dict[str, tuple[str, ...]] = {}
-    for t in therapies:
-        found = resistance_routes(mg, t)
-        mechs[t] = tuple(sorted({a for r in found for a in r.anchors}))
-        cargos[t] = tuple(sorted({mg.label(r.cargo) for r in found}))
-        phens[t] = tuple(sorted({mg.label(r.phenotype) for r in found}))
-    titles = {m.id: m.title for m in mg.mechanisms() if any(m.id in v for v in mechs.values())}
-    return Comparison(tuple(therapies), mechs, cargos, phens, titles)

@@ -26,7 +26,9 @@ GRADE_ORDER: tuple[str, ...] = tuple(g.value for g in EvidenceGrade)
 #: Signs of the structural edge types (axis relations take theirs from RELATION_SIGN).
 STRUCTURAL_SIGN: dict[str, int] = {
     "secretes": 1,
+    "expresses": 1,
     "taken_up_by": 1,
+    "acts_on": 1,
     "becomes": 1,
     "promotes_resistance_to": 1,
     "sensitises_to": -1,

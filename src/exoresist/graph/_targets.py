@@ -18,8 +18,9 @@ from typing import Any
 
 import networkx as nx
 
-from exoresist.graph._build import MechanismGraph
-from exoresist.graph._routes import Route, resistance_routes
+from exoresist.graph._build import UNPLACED, MechanismGraph, cell_label
+from exoresist.graph._queries import resistance_routes
+from exoresist.graph._routes import Route
 
 _SOURCE = "__source__"
 _SINK = "__sink__"
@@ -31,6 +32,8 @@ class NodeTarget:
     node: str
     label: str
     node_type: str
+    cell: str | None
+    """The cell value the node is placed in (``None`` for cells, cargos between cells)."""
     routes_cut: int
     share: float
     in_min_cut: bool
@@ -43,6 +46,7 @@ class NodeTarget:
             "node": self.node,
             "label": self.label,
             "node_type": self.node_type,
+            "cell": self.cell,
             "routes_cut": self.routes_cut,
             "share_of_routes": round(self.share, 4),
             "in_min_cut": self.in_min_cut,
@@ -106,8 +110,9 @@ class TargetReport:
         ]
         for t in self.nodes:
             cut = " [min cut]" if t.in_min_cut else ""
+            where = f", in {cell_label(t.cell)}s" if t.cell is not None and t.node_type != "cell" else ""
             lines.append(
-                f"  {t.label} ({t.node_type}){cut}: {t.share:.0%} of routes, {t.betweenness:.3f}; {', '.join(t.records)}"
+                f"  {t.label} ({t.node_type}{where}){cut}: {t.share:.0%} of routes, {t.betweenness:.3f}; {', '.join(t.records)}"
             )
         lines.append("interventions:")
         for i in self.interventions:
@@ -140,15 +145,17 @@ def _cut(routes: Iterable[Route], mg: MechanismGraph, *, with_cells: bool) -> se
 
 
 def _blockable(mg: MechanismGraph, route: Route) -> set[str]:
-    """The nodes of ``route`` an intervention can act on: every molecular node, but a cell only
-    where it secretes an exosomal cargo for the route (blocking exosome release from a CAF does
-    not stop the IL-6/IL-8 it secretes)."""
+    """The nodes of ``route`` an intervention can act on: every molecular node and the pathways
+    its records name beside their axes, but a cell only where it secretes an exosomal cargo for the
+    route (blocking exosome release from a CAF does not stop the IL-6/IL-8 it secretes, nor from an
+    HCC cell a cargo that acts inside the cell that makes it)."""
     cells = {
         s.source
         for s in route.steps
         if s.relation == "secretes" and any(a in s.records and a not in route.context_records for a in route.anchors)
     }
-    return {n for n in route.nodes if mg.graph.nodes[n]["node_type"] != "cell"} | cells
+    annotated = {mg.entity_node(p) for p in route.pathways}
+    return {n for n in route.nodes if mg.graph.nodes[n]["node_type"] != "cell"} | cells | annotated
 
 
 def targets(mg: MechanismGraph, *, therapy: str, top: int | None = None) -> TargetReport:
@@ -177,6 +184,7 @@ def targets(mg: MechanismGraph, *, therapy: str, top: int | None = None) -> Targ
                 node,
                 mg.label(node),
                 ntype,
+                cell if (cell := mg.cell_of(node)) != UNPLACED else None,
                 len(rs),
                 len(rs) / n,
                 node in cut,
@@ -207,5 +215,5 @@ def targets(mg: MechanismGraph, *, therapy: str, top: int | None = None) -> Targ
     if top is not None:
         ranked = ranked[:top]
         ivs = ivs[:top]
-    labels = {node: mg.label(node) for node in [*through, *cut, *cut_cells, *(a for i in ivs for a in i.acts_on)]}
+    labels = {node: mg.place_label(node) for node in [*through, *cut, *cut_cells, *(a for i in ivs for a in i.acts_on)]}
     return TargetReport(therapy, n, tuple(sorted(cut)), tuple(sorted(cut_cells)), tuple(ranked), tuple(ivs), labels)

@@ -25,12 +25,13 @@ from exoresist.kb.vocab import (
     CARGO_CLASS_OF,
     CargoClass,
     CellType,
+    EvidenceGrade,
     EvidenceKind,
     Phenotype,
     TherapyClass,
 )
 
-_E = TypeVar("_E", CargoClass, CellType, Phenotype, EvidenceKind)
+_E = TypeVar("_E", CargoClass, CellType, Phenotype, EvidenceKind, EvidenceGrade)
 
 KB_VERSION = "0.1.0"
 """Version of the curated content. Raise it when records change meaning; the content hash
@@ -173,6 +174,7 @@ class KnowledgeBase:
         donor: str | None = None,
         recipient: str | None = None,
         evidence: str | None = None,
+        grade: str | None = None,
         include_hypotheses: bool = True,
     ) -> list[Mechanism]:
         """Mechanism records matching every given filter (names case-insensitive, by alias).
@@ -201,6 +203,9 @@ class KnowledgeBase:
         if evidence is not None:
             kind = _enum_lookup(EvidenceKind, evidence, "evidence kind")
             found = [m for m in found if any(kind in e.kinds for e in m.evidence)]
+        if grade is not None:
+            level = _enum_lookup(EvidenceGrade, grade, "evidence grade")
+            found = [m for m in found if m.evidence_grade is level]
         return found
 
     def to_dataframe(self, records: Iterable[Record] | None = None) -> pd.DataFrame:

@@ -79,12 +79,35 @@ class Evidence(_Strict):
 
 
 class AxisStep(_Strict):
-    """One signed step of a target axis: ``source --relation--> target``."""
+    """One signed step of a target axis: ``source --relation--> target``, in one cell."""
 
     source: EntityRef
     relation: Relation
     target: EntityRef
+    cell: CellType | None = Field(
+        default=None,
+        description="The cell in which the step happens, a donor or recipient of the record. Default: a step from the "
+        "cargo happens in every recipient (in the donors when there is none); any other step happens where its source "
+        "was reached.",
+    )
     note: str | None = None
+
+
+class Outcome(_Strict):
+    """Where some of a record's phenotypes arise: after which axis nodes, and in which cell.
+
+    Without outcomes, every phenotype of a record arises at every end of its axis, in the cell of that end.
+    """
+
+    phenotypes: list[Phenotype] = Field(min_length=1, description="Phenotypes of the record that arise here.")
+    after: list[EntityRef] = Field(
+        min_length=1, description="Axis nodes (or the cargo) whose change, as the axis makes it, gives these phenotypes."
+    )
+    cell: CellType | None = Field(
+        default=None,
+        description="The cell in which the phenotypes arise, when it is not the cell of the nodes in 'after' (a paracrine "
+        "effect: adenosine made around macrophages impairs CD8 T cells).",
+    )
 
 
 class TherapyEffect(_Strict):
@@ -118,6 +141,11 @@ class Mechanism(_Record):
     axis: list[AxisStep] = Field(default_factory=list)
     pathways: list[EntityRef] = Field(default_factory=list)
     phenotypes: list[Phenotype] = Field(min_length=1)
+    outcomes: list[Outcome] = Field(
+        default_factory=list,
+        description="Where each phenotype arises, for records whose axis branches into several cells or whose phenotypes "
+        "arise in another cell than the axis end; empty: every phenotype at every axis end.",
+    )
     therapies: list[TherapyEffect] = Field(default_factory=list)
     process: ModelProcess | None = Field(default=None, description="Model process it acts on; None if it has no dynamic effect.")
     induced_by: list[Stimulus | TherapyRef] = Field(
@@ -137,7 +165,68 @@ class Mechanism(_Record):
             raise ValueError("a hypothesis without evidence must have evidence_grade D")
         _check_grade(self.evidence, self.evidence_grade)
         _check_axis(self.cargo, self.axis)
+        self.step_cells()  # raises on a step placed in a cell the record does not reach
+        _check_outcomes(self)
         return self
+
+    def default_cells(self) -> tuple[CellType, ...]:
+        """Where a step from the cargo happens when it names no cell: the recipients, else the donors."""
+        return tuple(self.recipient_cells or self.donor_cells)
+
+    def step_cells(self) -> list[tuple[CellType, ...]]:
+        """The cells in which each axis step happens (see ``AxisStep.cell``), in axis order.
+
+        A step may name any donor or recipient cell; a step that does not start at the cargo must
+        be placed where its source was reached by an earlier step.
+        """
+        reached: dict[str, set[CellType]] = {self.cargo: set(self.default_cells())}
+        allowed = {*self.donor_cells, *self.recipient_cells}
+        out: list[tuple[CellType, ...]] = []
+        for i, step in enumerate(self.axis):
+            if step.cell is not None:
+                if step.cell not in allowed:
+                    raise ValueError(
+                        f"axis step {i + 1} is placed in '{step.cell.value}', which is neither a donor nor a recipient "
+                        f"of the record ({', '.join(sorted(c.value for c in allowed)) or 'none named'})"
+                    )
+                if step.source != self.cargo and step.cell not in reached.get(step.source, set()):
+                    raise ValueError(
+                        f"axis step {i + 1} is placed in '{step.cell.value}', but its source '{step.source}' is not "
+                        "reached there by an earlier step"
+                    )
+                cells: tuple[CellType, ...] = (step.cell,)
+            elif step.source == self.cargo:
+                cells = self.default_cells()
+            else:
+                cells = tuple(c for c in _CELL_ORDER if c in reached.get(step.source, set()))
+            reached.setdefault(step.target, set()).update(cells)
+            out.append(cells)
+        return out
+
+    def placed_outcomes(self) -> list[tuple[str, CellType | None, CellType | None, Phenotype]]:
+        """Every ``(axis node, cell of the node, cell of the phenotype, phenotype)`` the record states.
+
+        With ``outcomes``, as curated (the phenotype's cell defaults to the node's); without them, every
+        phenotype at every end of the axis (every node no step starts from; the cargo when there is
+        no axis), in the cell of that end. A node reached in no cell has cell ``None``.
+        """
+        cells_of: dict[str, list[CellType | None]] = {self.cargo: list(self.default_cells())}
+        for step, cells in zip(self.axis, self.step_cells(), strict=True):
+            have = cells_of.setdefault(step.target, [])
+            have += [c for c in cells if c not in have]
+        out: list[tuple[str, CellType | None, CellType | None, Phenotype]] = []
+        if self.outcomes:
+            for o in self.outcomes:
+                for node in o.after:
+                    for c in cells_of[node] or [None]:
+                        out += [(node, c, o.cell or c, ph) for ph in o.phenotypes]
+            return out
+        sources = {s.source for s in self.axis}
+        ends = [n for n in dict.fromkeys(s.target for s in self.axis) if n not in sources] or [self.cargo]
+        for node in ends:
+            for c in cells_of[node] or [None]:
+                out += [(node, c, c, ph) for ph in self.phenotypes]
+        return out
 
 
 class Entity(_Record):
@@ -255,6 +344,26 @@ def _check_grade(evidence: list[Evidence], grade: EvidenceGrade) -> None:
         raise ValueError("evidence_grade B needs at least one HCC-specific evidence entry")
     if grade is EvidenceGrade.C and not evidence:
         raise ValueError("evidence_grade C needs at least one evidence entry")
+
+
+_CELL_ORDER = tuple(CellType)
+
+
+def _check_outcomes(m: Mechanism) -> None:
+    """Outcomes name the record's own phenotypes, after its own axis nodes, and cover every phenotype."""
+    if not m.outcomes:
+        return
+    nodes = {m.cargo, *(s.target for s in m.axis)}
+    for i, o in enumerate(m.outcomes):
+        for ph in o.phenotypes:
+            if ph not in m.phenotypes:
+                raise ValueError(f"outcome {i + 1} names phenotype '{ph.value}', which is not among the record's phenotypes")
+        for node in o.after:
+            if node not in nodes:
+                raise ValueError(f"outcome {i + 1} arises after '{node}', which is neither the cargo nor an axis node")
+    missing = [p.value for p in m.phenotypes if not any(p in o.phenotypes for o in m.outcomes)]
+    if missing:
+        raise ValueError(f"outcomes place no step for the phenotype(s) {', '.join(missing)}; add them to an outcome")
 
 
 def _check_axis(cargo: str, axis: list[AxisStep]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 import exoresist
-from exoresist.kb.base import KB_VERSION, KnowledgeBase
+from exoresist.kb.base import KB_VERSION, KnowledgeBase, load_kb
 from exoresist.kb.models import Mechanism, Record
 from exoresist.kb.xrefs import Unresolved, Xref, resolve
 
@@ -102,10 +103,20 @@ def default_db_url() -> str:
 
 
 def _parse(url: str) -> URL:
+    """The SQLAlchemy URL; a plain ``postgresql://`` URL uses the psycopg (3) driver that ships
+    with exoresist (SQLAlchemy would otherwise look for psycopg2)."""
     try:
-        return make_url(url)
+        u = make_url(url)
     except ArgumentError as exc:
         raise StoreError(f"invalid database URL '{url}': {exc}") from None
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    return u
+
+
+def backend_name(url: str) -> str:
+    """The database behind ``url`` (``sqlite``, ``postgresql``, ...), without host or credentials."""
+    return _parse(url).get_backend_name()
 
 
 def _sqlite_file(u: URL) -> Path | None:
@@ -243,4 +254,21 @@ def read_store(url: str | None = None) -> StoredKB:
     finally:
         engine.dispose()
     kb = KnowledgeBase(records=tuple(r for r, _ in recs), origins={r.id: o for r, o in recs})
+    return StoredKB(kb=kb, meta=meta, xrefs=xrefs, unresolved=unresolved)
+
+
+def open_kb(db: str | None = None, records: Sequence[Path | str] | None = None) -> StoredKB:
+    """The KB every read command works on: the built store at ``db`` when it is given, else the
+    YAML ``records`` (default: the shipped ones) with their names resolved now.
+
+    ``meta`` always has ``kb_version``, ``content_hash`` and ``source`` (``store`` or ``records``)."""
+    if db is not None:
+        if records:
+            raise StoreError("give a database URL or record files, not both")
+        stored = read_store(db)
+        meta = {**stored.meta, "source": "store", "backend": backend_name(db)}
+        return StoredKB(kb=stored.kb, meta=meta, xrefs=stored.xrefs, unresolved=stored.unresolved)
+    kb = load_kb(records)
+    xrefs, unresolved = resolve(kb)
+    meta = {"kb_version": KB_VERSION, "content_hash": kb.content_hash, "source": "records", "n_records": str(len(kb))}
     return StoredKB(kb=kb, meta=meta, xrefs=xrefs, unresolved=unresolved)

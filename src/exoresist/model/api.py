@@ -15,7 +15,7 @@ import numpy as np
 
 from exoresist.kb import KnowledgeBase
 from exoresist.kb.errors import UnknownNameError
-from exoresist.model.assemble import MODEL_VERSION, Scenario, assemble
+from exoresist.model.assemble import MODEL_VERSION, Context, Scenario, assemble, knockout_ids
 from exoresist.model.drugs import all_parameters
 from exoresist.model.spec import ModelSpec
 
@@ -30,6 +30,7 @@ __all__ = [
     "Scenario",
     "build_model",
     "describe",
+    "make_scenario",
     "parameter_table_markdown",
     "parameters_with_overrides",
     "parse_overrides",
@@ -39,6 +40,28 @@ __all__ = [
 def build_model(kb: KnowledgeBase, scenario: Scenario) -> ModelSpec:
     """The model of ``scenario`` assembled from ``kb``."""
     return assemble(kb, scenario)
+
+
+def make_scenario(
+    kb: KnowledgeBase,
+    *,
+    context: Context = "patient",
+    therapies: Iterable[str] = (),
+    interventions: Iterable[str] = (),
+    knockouts: Iterable[str] = (),
+    days: float = 365.0,
+    include_hypotheses: bool = False,
+) -> Scenario:
+    """The scenario the model commands describe: ``knockouts`` are record ids or cargo names (a
+    cargo switches off every record carrying it; see :func:`~exoresist.model.assemble.knockout_ids`)."""
+    return Scenario(
+        context=context,
+        therapies=tuple(therapies),
+        interventions=tuple(interventions),
+        knockouts=knockout_ids(kb, knockouts),
+        days=days,
+        include_hypotheses=include_hypotheses,
+    )
 
 
 def parse_overrides(items: Iterable[str]) -> dict[str, float]:

@@ -17,7 +17,8 @@ from exoresist.graph._layout import layered_positions
 from exoresist.graph.errors import UnsupportedFeatureError
 
 FORMAT = "cx2"
-_SCALE = 250.0
+_SCALE = 100.0
+"""Pixels per inch of the layout."""
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
@@ -68,7 +69,7 @@ def document(mg: MechanismGraph) -> list[dict[str, Any]]:
     for i, (n, d) in enumerate(sorted(mg.graph.nodes(data=True))):
         index[n] = i
         values = _values({"name": d["label"], "node_id": n, **{k: v for k, v in d.items() if k != "label"}}, decl["nodes"])
-        nodes.append({"id": i, "v": values, "x": pos[n][0] * _SCALE, "y": -pos[n][1] * 60.0})
+        nodes.append({"id": i, "v": values, "x": pos[n][0] * _SCALE, "y": -pos[n][1] * _SCALE})
     edges: list[dict[str, Any]] = []
     for i, (u, v, k, d) in enumerate(edge_list(mg.graph)):
         values = _values(

@@ -11,7 +11,8 @@ from exoresist.graph._layout import layered_positions
 from exoresist.graph.export._attrs import edge_id
 
 FORMAT = "cyjs"
-_SCALE = 250.0
+_SCALE = 100.0
+"""Pixels per inch of the layout."""
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
@@ -23,7 +24,7 @@ def document(mg: MechanismGraph) -> dict[str, Any]:
     nodes = [
         {
             "data": {"id": n, "name": d["label"], **_jsonable(d)},
-            "position": {"x": pos[n][0] * _SCALE, "y": -pos[n][1] * 60.0},
+            "position": {"x": pos[n][0] * _SCALE, "y": -pos[n][1] * _SCALE},
         }
         for n, d in sorted(mg.graph.nodes(data=True))
     ]

@@ -1,7 +1,9 @@
 """SBML Level 3 Version 1 with the qual package: the signed graph as a Boolean network.
 
-Every node is a qualitative species (max level 1) in one compartment. Every node with incoming
-edges gets one transition whose inputs are its distinct predecessors: parallel edges between two
+Every node is a qualitative species (max level 1), in the compartment of the cell it is placed in
+(``tme``, the tumour microenvironment, for cells, cargos between cells, therapies and
+interventions). Every node with incoming edges gets one transition whose inputs are its distinct
+predecessors: parallel edges between two
 nodes merge into one input (sign ``positive``, ``negative`` or ``dual`` when they disagree), and
 their records are listed in the transition's notes. The target is 1 when any activating input is
 on and no inhibiting input is on (a dual input counts as both). Species ids are the node ids made
@@ -44,6 +46,16 @@ def species_ids(nodes: list[str]) -> dict[str, str]:
     return out
 
 
+_TME = "tme"
+
+
+def _compartment(data: dict[str, Any]) -> str:
+    """A node placed in a cell lives in that cell's compartment (``cd8_t_cell``); cells, cargos
+    between cells, therapies and interventions in the tumour microenvironment (``tme``)."""
+    cell = data.get("cell")
+    return str(cell) if cell and data["node_type"] != "cell" else _TME
+
+
 def _check(lib: Any, code: int, what: str) -> None:
     if code != lib.LIBSBML_OPERATION_SUCCESS:
         raise UnsupportedFeatureError(FORMAT, f"{what} ({lib.OperationReturnValue_toString(code)})")
@@ -58,18 +70,21 @@ def render(mg: MechanismGraph) -> str:
     model = doc.createModel()
     model.setId("exoresist_mechanism_graph")
     model.setName("exoresist mechanism graph")
-    comp = model.createCompartment()
-    comp.setId("tme")
-    comp.setConstant(True)
+    nodes = sorted(g.nodes)
+    compartments = {n: _compartment(g.nodes[n]) for n in nodes}
+    for cid in sorted(set(compartments.values())):
+        comp = model.createCompartment()
+        _check(lib, comp.setId(cid), f"compartment '{cid}'")
+        comp.setName("tumour microenvironment" if cid == _TME else cid.replace("_", " "))
+        comp.setConstant(True)
     qual = model.getPlugin("qual")
 
-    nodes = sorted(g.nodes)
     sid = species_ids(nodes)
     for n in nodes:
         sp = qual.createQualitativeSpecies()
         _check(lib, sp.setId(sid[n]), f"node id '{n}'")
         sp.setName(f"{g.nodes[n]['label']} [{n}]")
-        sp.setCompartment("tme")
+        sp.setCompartment(compartments[n])
         sp.setConstant(False)
         sp.setMaxLevel(1)
         sp.setInitialLevel(0)
