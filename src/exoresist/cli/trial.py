@@ -36,6 +36,19 @@ def print_trial(run: Any) -> None:
         console.print(table)
 
 
+class TrialFormat(StrEnum):
+    """``--format`` of ``trial run``."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def print_warnings(run: Any) -> None:
+    for line in run.warnings:
+        err_console.print(f"[yellow]warning[/yellow]: {line}", highlight=False)
+
+
 @app.command("run")
 @fail_on_errors
 def run_command(
@@ -44,10 +57,27 @@ def run_command(
     ],
     population: Annotated[PopulationName, typer.Option("--population")] = PopulationName.first_line,
     patients: Annotated[
-        int, typer.Option("--patients", help="Patients per arm (the same virtual patients in every arm).")
+        int, typer.Option("--patients", help="Patients per arm in one trial (the same virtual patients in every arm).")
     ] = 1000,
     months: Annotated[float, typer.Option("--months", help="Follow-up after the baseline scan (months).")] = 24.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    replicates: Annotated[
+        int,
+        typer.Option(
+            "--replicates", help="Virtual trials of --patients each; figures get a median and 90 % prediction interval."
+        ),
+    ] = 1,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="The arm hazard ratios are computed against (default: the first arm).")
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Target baseline table (CSV: factor, level, value); default IMbrave150's."),
+    ] = None,
+    later_line_share: Annotated[
+        float | None,
+        typer.Option("--later-line-share", help="Share of progressing patients given a later line (default 0.2, modern era)."),
+    ] = None,
     scheduler: Annotated[
         str | None,
         typer.Option("--scheduler", help="Dask scheduler address; default a local cluster; 'serial' runs in this process."),
@@ -57,6 +87,9 @@ def run_command(
     ),
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Patients per Dask task.")] = 50,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
+    xlsx: Annotated[
+        Path | None, typer.Option("--xlsx", help="Also write the summary tables and every patient to this workbook.")
+    ] = None,
     knockouts: Annotated[
         bool,
         typer.Option(
@@ -64,39 +97,100 @@ def run_command(
             help="Counterfactual attribution: simulate each progressing patient again without each record it expresses.",
         ),
     ] = False,
-    fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    fmt: Annotated[TrialFormat, typer.Option("--format", help="table, json (trial.json) or csv (the per-arm summary).")] = (
+        TrialFormat.table
+    ),
 ) -> None:
     """Run (or resume) a virtual trial and print response, survival and comparisons per arm."""
     from exoresist.cohort.calibration import calibrated_cohort
+    from exoresist.cohort.config import TrialConfig
+    from exoresist.cohort.covariates import read_baseline_csv
+    from exoresist.cohort.export import summary_csv, write_xlsx
     from exoresist.cohort.runner import run_trial
-    from exoresist.cohort.trial import TrialConfig
 
     kb = load_kb()
-    config = TrialConfig(tuple(arm), population.value, patients, months, seed, chunk_size, calibrated_cohort(), knockouts)
+    target = read_baseline_csv(baseline) if baseline is not None else None
+    config = TrialConfig(
+        tuple(arm),
+        population.value,
+        patients,
+        months,
+        seed,
+        chunk_size,
+        calibrated_cohort(),
+        knockouts,
+        replicates=replicates,
+        later_line_share=later_line_share,
+        baseline=target,
+        reference=reference,
+    )
     config.validate(kb)  # every argument checked before a cluster starts
-    run = run_trial(kb, config, out, scheduler=scheduler, progress=sys.stderr.isatty() or fmt is TableOrJson.table)
+    run = run_trial(kb, config, out, scheduler=scheduler, progress=sys.stderr.isatty() or fmt is TrialFormat.table)
     run.meta["command"] = "exoresist " + " ".join(sys.argv[1:])
+    summary = run.to_json_dict()
     if report is not None:
         from exoresist.report.trial_report import write_report
 
         write_report(run, report)
-    if fmt is TableOrJson.json:
-        typer.echo(json.dumps(run.to_json_dict(), indent=2, default=float))
+    if xlsx is not None:
+        write_xlsx(summary, run.patients, xlsx)
+    print_warnings(run)
+    if fmt is TrialFormat.json:
+        typer.echo(json.dumps(summary, indent=2, default=float))
+    elif fmt is TrialFormat.csv:
+        typer.echo(summary_csv(summary), nl=False)
     else:
         print_trial(run)
-        err_console.print(f"wrote {out / 'patients.parquet'} and {out / 'trial.json'}" + (f" and {report}" if report else ""))
+        written = [str(out / "patients.parquet"), str(out / "trial.json"), *(str(p) for p in (report, xlsx) if p is not None)]
+        err_console.print("wrote " + ", ".join(written))
+
+
+def _comparison_table(title: str, table: Any) -> Table:
+    from exoresist.cohort.calibration import FIGURE_LABELS
+
+    t = Table(title=title, title_justify="left")
+    for col in ("trial", "arm", "figure", "published", "simulated", "90% PI", "in tolerance", "in PI"):
+        t.add_column(col, overflow="fold")
+    for _, r in table.iterrows():
+        ref = f" vs {r['reference']}" if r["reference"] else ""
+        sim = "not reached" if not math.isfinite(r["simulated"]) else f"{r['simulated']:.3g}"
+        pi = f"{r['pi_low']:.3g}-{r['pi_high']:.3g}" if math.isfinite(r["pi_low"]) else ""
+        t.add_row(
+            r["trial"],
+            r["arm"] + ref,
+            f"{FIGURE_LABELS.get(r['endpoint'], r['endpoint'])} ({r['unit']})",
+            f"{r['published']:g}",
+            sim,
+            pi,
+            "yes" if r["within_tolerance"] else "no",
+            "yes" if r["inside_pi"] else "no",
+        )
+    return t
+
+
+def _write_comparison(output: Path, table: Any, markdown: str, figure_name: str) -> None:
+    from exoresist.cli.common import atomic_write
+    from exoresist.report.figures import calibration_figure
+
+    figure_path = output.parent / "figures" / figure_name
+    figure_path.parent.mkdir(parents=True, exist_ok=True)
+    fig = calibration_figure(table)
+    fig.savefig(figure_path, dpi=110, bbox_inches="tight")
+    atomic_write(output, markdown.replace("FIGURE_PATH", f"figures/{figure_name}"))
+    err_console.print(f"wrote {output} and {figure_path}")
 
 
 @app.command("calibrate")
 @fail_on_errors
 def calibrate_command(
     check: Annotated[
-        bool, typer.Option("--check", help="Simulate the shipped calibration and compare with every target.")
+        bool, typer.Option("--check", help="Run replicate trials of SHARP and IMbrave150 with the shipped fit and compare.")
     ] = False,
     do_fit: Annotated[bool, typer.Option("--fit", help="Run the optimiser and save the fit in the package data (slow).")] = False,
-    patients: Annotated[int, typer.Option("--patients", help="Patients per arm.")] = 300,
+    patients: Annotated[int, typer.Option("--patients", help="Patients per arm of the fitting population.")] = 400,
+    replicates: Annotated[int, typer.Option("--replicates", help="Virtual trials per published trial in the check.")] = 20,
     seed: Annotated[int, typer.Option("--seed")] = 2020,
-    max_evaluations: Annotated[int, typer.Option("--max-evaluations")] = 80,
+    rounds: Annotated[int, typer.Option("--rounds", help="Alternations of the fit.")] = 2,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, or 'serial'.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the simulated trial chunks.")] = Path("out/calibration"),
     output: Annotated[
@@ -114,16 +208,10 @@ def calibrate_command(
     if patients < 10:
         raise typer.BadParameter(f"--patients must be at least 10, got {patients}")
     kb = load_kb()
-    fit_record = None
+    fit_record: dict[str, Any] | None
     if do_fit:
         fit_record = cal.fit(
-            kb,
-            out,
-            patients=patients,
-            seed=seed,
-            max_evaluations=max_evaluations,
-            scheduler=scheduler,
-            log=lambda line: err_console.print(line, highlight=False),
+            kb, patients=patients, seed=seed, rounds=rounds, log=lambda line: err_console.print(line, highlight=False)
         )
         path = Path(str(cal._calibrated_path()))
         cal.save_fit(fit_record, path)
@@ -132,33 +220,65 @@ def calibrate_command(
     else:
         cohort = cal.calibrated_cohort()
         fit_record = cal.fit_record()
-    _, table = cal.check(kb, cohort, out, patients=patients, seed=seed, scheduler=scheduler, progress=fmt is TableOrJson.table)
+    _, table = cal.check(
+        kb, cohort, out, replicates=replicates, seed=seed, scheduler=scheduler, progress=fmt is TableOrJson.table
+    )
     if output is not None:
-        from exoresist.cli.common import atomic_write
-        from exoresist.report.figures import calibration_figure
-
-        figure_path = output.parent / "figures" / "calibration.png"
-        figure_path.parent.mkdir(parents=True, exist_ok=True)
-        fig = calibration_figure(table)
-        fig.savefig(figure_path, dpi=110, bbox_inches="tight")
-        atomic_write(output, cal.markdown(table, fit_record, f"figures/{figure_path.name}"))
-        err_console.print(f"wrote {output} and {figure_path}")
+        _write_comparison(output, table, cal.markdown(table, fit_record, "FIGURE_PATH", replicates), "calibration.png")
+    n_ok = int((table["within_tolerance"] & table["inside_pi"]).sum())
     if fmt is TableOrJson.json:
-        typer.echo(
-            json.dumps(
-                finite_or_none({"loss": cal.loss(table), "fit": fit_record, "targets": table.to_dict(orient="records")}), indent=2
-            )
-        )
+        typer.echo(json.dumps(finite_or_none({"fit": fit_record, "targets": table.to_dict(orient="records")}), indent=2))
         return
-    t = Table(title=f"calibration: {patients} patients per arm, seed {seed}, loss {cal.loss(table):.3f}", title_justify="left")
-    for col in ("trial", "arm", "endpoint", "published", "simulated", "error"):
-        t.add_column(col)
-    for _, r in table.iterrows():
-        ref = f" vs {r['reference']}" if r["reference"] else ""
-        sim = "not reached" if not math.isfinite(r["simulated"]) else f"{r['simulated']:.3g}"
-        err = "" if not math.isfinite(r["error"]) else f"{r['error']:+.3g}"
-        t.add_row(r["trial"], r["arm"] + ref, f"{r['endpoint']} ({r['unit']})", f"{r['published']:g}", sim, err)
-    console.print(t)
+    console.print(
+        _comparison_table(
+            f"calibration check: {replicates} trials per published trial, seed {seed}; "
+            f"{n_ok} of {len(table)} within tolerance and inside the 90% PI",
+            table,
+        )
+    )
+
+
+@app.command("validate")
+@fail_on_errors
+def validate_command(
+    trials: Annotated[Path, typer.Option("--trials", help="CSV with the columns of calibration_trials.csv (published arms).")],
+    replicates: Annotated[int, typer.Option("--replicates", help="Virtual trials per published trial.")] = 20,
+    seed: Annotated[int, typer.Option("--seed")] = 2020,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, or 'serial'.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the simulated trial chunks.")] = Path("out/validation"),
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write a markdown comparison (and its figure) here.")
+    ] = None,
+    fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+) -> None:
+    """Predict each listed trial with the shipped calibration (nothing is refitted) and compare."""
+    from exoresist.cohort import calibration as cal
+    from exoresist.cohort.runner import finite_or_none
+    from exoresist.cohort.validation import read_trials_csv, validate
+
+    kb = load_kb()
+    frame = read_trials_csv(trials)
+    runs, table = validate(
+        kb, cal.calibrated_cohort(), frame, out, replicates=replicates, seed=seed, scheduler=scheduler,
+        progress=fmt is TableOrJson.table,
+    )  # fmt: skip
+    for run in runs.values():
+        print_warnings(run)
+    if output is not None:
+        md = cal.markdown(table, None, "FIGURE_PATH", replicates).replace(
+            "# Calibration on SHARP and IMbrave150", f"# Validation on {trials.name} (nothing refitted)"
+        )
+        _write_comparison(output, table, md, f"validation_{trials.stem}.png")
+    n_ok = int((table["within_tolerance"] & table["inside_pi"]).sum())
+    if fmt is TableOrJson.json:
+        typer.echo(json.dumps(finite_or_none({"targets": table.to_dict(orient="records")}), indent=2))
+        return
+    console.print(
+        _comparison_table(
+            f"validation: {replicates} trials per published trial; {n_ok} of {len(table)} within tolerance and inside the 90% PI",
+            table,
+        )
+    )
 
 
 @app.command("sensitivity")
@@ -220,6 +340,7 @@ def sensitivity_command(
 
 
 DEMO_ARMS = ("sorafenib", "sorafenib+secretion-blockade", "atezolizumab+bevacizumab")
+DEMO_REPLICATES = 5
 
 
 @fail_on_errors
@@ -234,8 +355,8 @@ def demo_command(
     import time
 
     from exoresist.cohort import calibration as cal
+    from exoresist.cohort.config import TrialConfig
     from exoresist.cohort.runner import run_trial
-    from exoresist.cohort.trial import TrialConfig
     from exoresist.kb.store import build_resolved_store
     from exoresist.report.trial_report import write_report
 
@@ -249,8 +370,9 @@ def demo_command(
     err_console.print(f"2/3 trial: {', '.join(DEMO_ARMS)}; {patients} first-line patients per arm, {months:g} months")
     run = run_trial(kb, config, out / "trial", scheduler=scheduler, progress=True)
     run.meta["command"] = "exoresist demo " + " ".join(sys.argv[2:])
+    print_warnings(run)
     print_trial(run)
-    err_console.print("3/3 calibration check on SHARP and IMbrave150 (placebo, sorafenib, atezolizumab+bevacizumab)")
-    _, table = cal.check(kb, cohort, out / "calibration", scheduler=scheduler, progress=True)
+    err_console.print(f"3/3 calibration check: {DEMO_REPLICATES} virtual SHARP and IMbrave150 trials each")
+    _, table = cal.check(kb, cohort, out / "calibration", replicates=DEMO_REPLICATES, scheduler=scheduler, progress=True)
     path = write_report(run, out / "report.html", calibration=table)
     err_console.print(f"wrote {path} in {time.perf_counter() - started:.0f} s; open it in a browser")

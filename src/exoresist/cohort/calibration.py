@@ -83,6 +83,8 @@ class Target:
     reference: str | None = None  # comparator arm of a hazard ratio
     source: str = ""
     n: int = 0  # patients in the published arm
+    line: int = 1  # 1: first line; 2: after sorafenib
+    later_line_share: float | None = None  # the trial's share of progressing patients given a later line
 
     @property
     def figure(self) -> str:
@@ -93,42 +95,44 @@ def _csv() -> pd.DataFrame:
     return pd.read_csv(resources.files("exoresist.cohort").joinpath("data/calibration_trials.csv").open())
 
 
-def targets_from_table(frame: pd.DataFrame, arm_labels: Mapping[str, str] | None = None) -> list[Target]:
+def targets_from_table(frame: pd.DataFrame, arm_of: Callable[[str], str] | None = None) -> list[Target]:
     """Every published number of a trial table (the columns of ``calibration_trials.csv``) as a target.
 
-    ``arm_labels`` maps the table's arm text to a model arm; without it the arm text is used as it stands."""
+    ``arm_of`` maps the table's arm text to a model arm (default: the text as it stands). Optional
+    columns: ``later_line_share`` (0-1) per trial; ``line`` (1 first line, 2 after sorafenib)."""
     out: list[Target] = []
     for trial, rows in frame.groupby("trial", sort=False):
         control = rows[rows["os_hr_vs_control"].isna() & rows["pfs_hr_vs_control"].isna()]
 
         def label(text: Any) -> str:
-            return (arm_labels or {}).get(str(text), str(text).strip())
+            return arm_of(str(text)) if arm_of is not None else str(text).strip()
 
         ref = label(control.iloc[-1]["arm"]) if len(control) else None
         for _, r in rows.iterrows():
             arm = label(r["arm"])
-            src = str(r.get("source", ""))
-            n = int(r["n"]) if pd.notna(r.get("n")) else 0
-
-            def add(endpoint: str, unit: str, value: Any, reference: str | None = None) -> None:
-                if pd.notna(value):
-                    out.append(Target(str(trial), arm, endpoint, unit, float(value), reference, src, n))
-
-            add("os_median", "months", r["os_median_months"])
-            measure = str(r["pfs_measure"]).strip().lower()
-            add(f"{measure}_median", "months", r["pfs_or_ttp_median_months"])
-            add("orr", "percent", r["orr_percent"])
-            add("cr", "percent", r["cr_percent"])
-            add("dcr", "percent", r["dcr_percent"])
-            if arm != ref:
-                add("os_hr", "ratio", r["os_hr_vs_control"], ref)
-                add("pfs_hr", "ratio", r["pfs_hr_vs_control"], ref)
+            fields = {
+                "source": str(r.get("source", "")),
+                "n": int(r["n"]) if pd.notna(r.get("n")) else 0,
+                "line": int(r["line"]) if pd.notna(r.get("line")) else 1,
+                "later_line_share": float(r["later_line_share"]) if pd.notna(r.get("later_line_share")) else None,
+            }
+            for endpoint, unit, value, reference in (
+                ("os_median", "months", r["os_median_months"], None),
+                (f"{str(r['pfs_measure']).strip().lower()}_median", "months", r["pfs_or_ttp_median_months"], None),
+                ("orr", "percent", r["orr_percent"], None),
+                ("cr", "percent", r["cr_percent"], None),
+                ("dcr", "percent", r["dcr_percent"], None),
+                ("os_hr", "ratio", r["os_hr_vs_control"], ref),
+                ("pfs_hr", "ratio", r["pfs_hr_vs_control"], ref),
+            ):
+                if pd.notna(value) and not (reference is not None and arm == ref):
+                    out.append(Target(str(trial), arm, endpoint, unit, float(value), reference, **fields))  # type: ignore[arg-type]
     return out
 
 
 def targets() -> list[Target]:
     """The calibration targets (SHARP and IMbrave150)."""
-    return targets_from_table(_csv(), ARM_LABELS)
+    return targets_from_table(_csv(), lambda text: ARM_LABELS[text])
 
 
 def within_tolerance(t: Target, simulated: float) -> bool:
@@ -196,9 +200,7 @@ def fast_table(pop: Population, cohort: CohortParameters, ts: Sequence[Target] |
             a, r = frame(t.trial, t.arm), frame(t.trial, t.reference or "")
             ep = t.endpoint.removesuffix("_hr")
             both = pd.concat([r, a])
-            sim = cox_hr(
-                both[f"{ep}_month"].to_numpy(), both[f"{ep}_event"].to_numpy(), np.r_[np.zeros(len(r)), np.ones(len(a))]
-            )
+            sim = cox_hr(both[f"{ep}_month"].to_numpy(), both[f"{ep}_event"].to_numpy(), np.r_[np.zeros(len(r)), np.ones(len(a))])
         else:
             sim = _figure(frame(t.trial, t.arm), t.endpoint)
         rows.append(_row(t, sim))
@@ -347,8 +349,9 @@ def fit(
     for round_ in range(1, rounds + 1):
         lo, hi = bounds(FITTED_OUTCOMES)
 
-        def outcome_objective(x: np.ndarray) -> float:
-            return evaluate({**current, **{n: float(np.exp(v)) for n, v in zip(FITTED_OUTCOMES, x, strict=True)}}, pop, "outcomes")
+        def outcome_objective(x: np.ndarray, pop: Population = pop) -> float:
+            values = {**current, **{n: float(np.exp(v)) for n, v in zip(FITTED_OUTCOMES, x, strict=True)}}
+            return evaluate(values, pop, "outcomes")
 
         x0 = np.clip(np.log([max(current[n], 1e-6) for n in FITTED_OUTCOMES]), lo, hi)
         best = _nelder_mead(outcome_objective, x0, lo, hi, outcome_evaluations)
@@ -364,7 +367,10 @@ def fit(
                 log(f"  evaluation failed: {exc}")
                 return 1e3
             value = evaluate(values, trial_pop, "dynamics")
-            log(f"  dynamics evaluation {len(history)}: loss {value:.3f} " + " ".join(f"{n}={values[n]:.4g}" for n in FITTED_DYNAMICS))
+            log(
+                f"  dynamics evaluation {len(history)}: loss {value:.3f} "
+                + " ".join(f"{n}={values[n]:.4g}" for n in FITTED_DYNAMICS)
+            )
             return value
 
         x0 = np.clip(np.log([current[n] for n in FITTED_DYNAMICS]), lo, hi)
@@ -410,21 +416,26 @@ def trial_configs(
     """One trial configuration per published trial: its arms, each at its published size."""
     out: dict[str, TrialConfig] = {}
     for trial in dict.fromkeys(t.trial for t in ts):
-        arms = list(dict.fromkeys([t.arm for t in ts if t.trial == trial] + [t.reference for t in ts if t.trial == trial and t.reference]))
+        arms = list(
+            dict.fromkeys([t.arm for t in ts if t.trial == trial] + [t.reference for t in ts if t.trial == trial and t.reference])
+        )
         sizes = {a: max([t.n for t in ts if t.trial == trial and t.arm == a] or [0]) for a in arms}
         n = max(max(sizes.values()), 10)
         ref = next((t.reference for t in ts if t.trial == trial and t.reference), None)
-        era = TRIAL_ERA.get(trial, "modern")
+        mine = [t for t in ts if t.trial == trial]
+        share = next((t.later_line_share for t in mine if t.later_line_share is not None), None)
+        if share is None:
+            share = LATER_LINE_SHARES[TRIAL_ERA.get(trial, "modern")][0]
         out[trial] = TrialConfig(
             tuple(arms),
-            "first-line",
+            "post-sorafenib" if any(t.line >= 2 for t in mine) else "first-line",
             n,
             months,
             seed,
             max(25, n // 4),
             cohort,
             replicates=replicates,
-            later_line_share=LATER_LINE_SHARES[era][0],
+            later_line_share=share,
             reference=ref,
             arm_sizes=tuple(max(sizes[a], 10) if sizes[a] else n for a in arms),
         )

@@ -85,7 +85,9 @@ class TrialConfig:
         if self.arm_sizes is not None and (
             len(self.arm_sizes) != len(arms) or not all(1 <= n <= self.patients for n in self.arm_sizes)
         ):
-            raise TrialError(f"arm sizes {list(self.arm_sizes)} must give each of the {len(arms)} arms 1 to {self.patients} patients")
+            raise TrialError(
+                f"arm sizes {list(self.arm_sizes)} must give each of the {len(arms)} arms 1 to {self.patients} patients"
+            )
         if self.reference is not None and self.reference not in labels:
             raise TrialError(f"reference arm '{self.reference}' is not one of the arms: {', '.join(labels)}")
         return arms

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
@@ -293,7 +293,9 @@ def read_baseline_csv(path: Path | str) -> BaselineTable:
             means[factor] = Level(value, source)
         elif factor in CATEGORICAL:
             if level not in CATEGORICAL[factor]:
-                raise BaselineError(f"{path}:{line}: unknown level '{level}' of {factor} (levels: {', '.join(CATEGORICAL[factor])})")
+                raise BaselineError(
+                    f"{path}:{line}: unknown level '{level}' of {factor} (levels: {', '.join(CATEGORICAL[factor])})"
+                )
             if value < 0:
                 raise BaselineError(f"{path}:{line}: a share cannot be negative")
             shares.setdefault(factor, {})[level] = Level(value, source)

@@ -31,8 +31,13 @@ def action_parameters(d: DrugModel) -> list[str]:
 
 
 def anchored(d: DrugModel) -> bool:
-    """True when at least one of the drug's action parameters has a published source."""
+    """True when at least one of the drug's action parameters has a published source, or when the
+    drug only blocks a checkpoint: at approved doses the antibody level (atezolizumab's cycle-1 trough
+    85 mg/L, parameter-anchors.md) is far above any binding constant in the prior (at most 10 mg/L),
+    so the blockade is near-complete whatever its exact value."""
     params = {p.name: p for p in all_parameters()}
+    if d.checkpoint is not None and not d.antiangiogenic and d.kmax_param is None:
+        return True
     return any(not params[n].source.startswith("assumed") for n in action_parameters(d) if n in params)
 
 

@@ -38,9 +38,7 @@ import numpy as np
 
 from exoresist.cohort.covariates import Covariates
 
-ITALIAN_COHORT = (
-    "multivariable hazard ratio, 215 sorafenib-treated patients (Cancers 2024;16:1080, PMC10968777, Table 3A)"
-)
+ITALIAN_COHORT = "multivariable hazard ratio, 215 sorafenib-treated patients (Cancers 2024;16:1080, PMC10968777, Table 3A)"
 COVARIATE_HAZARD_RATIOS: dict[tuple[str, str], tuple[float, str]] = {
     ("ecog", "1"): (1.18, "ECOG (per category): " + ITALIAN_COHORT),
     ("mvi", "yes"): (1.29, "macrovascular invasion: " + ITALIAN_COHORT),

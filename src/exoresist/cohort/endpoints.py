@@ -141,7 +141,9 @@ def endpoints(traj: Trajectories, disease: DiseaseParameters, later_line_share: 
     best_change = np.where(window.any(axis=1), np.min(np.where(window, change, np.inf), axis=1), np.nan)
     responded = (bor == Response.PR) | (bor == Response.CR)
     is_resp = (codes == Response.PR) | (codes == Response.CR)
-    first_resp = np.where(is_resp.any(axis=1), np.take_along_axis(scans, np.argmax(is_resp, axis=1)[:, None], axis=1)[:, 0], np.nan)
+    first_resp = np.where(
+        is_resp.any(axis=1), np.take_along_axis(scans, np.argmax(is_resp, axis=1)[:, None], axis=1)[:, 0], np.nan
+    )
     dor_end = np.fmin(np.where(progressed, pd_day, np.inf), death_inf)
     dor_event = responded & np.isfinite(dor_end)
     dor_month = np.where(responded, (np.where(np.isfinite(dor_end), dor_end, end_day) - first_resp) / DAYS_PER_MONTH, np.nan)

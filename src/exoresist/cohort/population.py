@@ -122,7 +122,8 @@ COHORT_PARAMETERS: tuple[Parameter, ...] = (
         2.0,
         "1",
         "assumed",
-        "hazard of a new lesion or unequivocal non-target progression per unit of tumour growth (per month, per log-volume per month)",
+        "hazard of a new lesion or unequivocal non-target progression per unit of tumour growth (per month, per"
+        " log-volume growth per month)",
     ),
     _p(
         "new_lesion_frailty_sd",
@@ -290,7 +291,9 @@ class Candidates:
             self.slots[idx],
             self.attempts[idx],
             {k: v[idx] for k, v in self.params.items()},
-            Covariates({k: v[idx] for k, v in self.covariates.levels.items()}, {k: v[idx] for k, v in self.covariates.values.items()}),
+            Covariates(
+                {k: v[idx] for k, v in self.covariates.levels.items()}, {k: v[idx] for k, v in self.covariates.values.items()}
+            ),
             {k: v[idx] for k, v in self.randoms.items()},
         )
 

@@ -182,7 +182,12 @@ def run_trial(
         attr = attribution(kb, patients, labels)
         reps = (
             replicate_figures(
-                patients, labels, config.reference_arm, config.patients, config.replicates, {a: config.arm_size(a) for a in labels}
+                patients,
+                labels,
+                config.reference_arm,
+                config.patients,
+                config.replicates,
+                {a: config.arm_size(a) for a in labels},
             )
             if config.replicates > 1
             else []
@@ -246,7 +251,7 @@ def _execute(
     )
     t0 = time.perf_counter()
     with Progress(*columns, disable=not progress, transient=False) as bar:
-        task = bar.add_task("trial", total=config.patients, completed=done_before, rate="")
+        task = bar.add_task("trial", total=config.total_patients, completed=done_before, rate="")
         new = 0
 
         def finished(i: int, frame: pd.DataFrame) -> None:

@@ -139,7 +139,9 @@ def _post_sorafenib(
     for _ in range(MAX_ATTEMPTS):
         if pending.size == 0:
             break
-        sel = select_patients(kb, cohort, config.seed, slots_arr[pending], accept, first_attempt=first[pending], target=config.target)
+        sel = select_patients(
+            kb, cohort, config.seed, slots_arr[pending], accept, first_attempt=first[pending], target=config.target
+        )
         res = _run(kb, spec, cohort, sel.patients, times, Cohort(sel.patients, sel.tvdt_day, 0.0, end, sel.screening.states))
         ends = endpoints(_trajectories(res, 0.0, sel.patients), disease, config.later_line)
         prog = ends["progressed"].to_numpy()

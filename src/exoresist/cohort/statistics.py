@@ -97,9 +97,7 @@ def summarise(
     ref = reference or arm_order[0]
     ok = patients[patients["ok"]]
     by_arm = {label: ok[ok["arm"] == label] for label in arm_order}
-    arms = [
-        arm_summary(label, by_arm[label], int(((patients["arm"] == label) & ~patients["ok"]).sum())) for label in arm_order
-    ]
+    arms = [arm_summary(label, by_arm[label], int(((patients["arm"] == label) & ~patients["ok"]).sum())) for label in arm_order]
     comparisons = [compare(label, ref, by_arm[label], by_arm[ref]) for label in arm_order if label != ref]
     return arms, comparisons
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,9 @@ def _median_words(f: KmArm) -> str:
     return f"{f.arm}: {value} months (95% CI {ci.strip('()')})"
 
 
-def km_caption(fits: Sequence[KmArm], endpoint: Endpoint) -> str:
+def km_caption(
+    fits: Sequence[KmArm], endpoint: Endpoint, *, published: Mapping[str, Sequence[tuple[str, float]]] | None = None
+) -> str:
     """Caption of a Kaplan–Meier figure: patients and events per arm, the medians, how to read it."""
     total = sum(f.n for f in fits)
     horizon = max((float(f.times.max()) for f in fits), default=0.0)
@@ -55,6 +57,20 @@ def km_caption(fits: Sequence[KmArm], endpoint: Endpoint) -> str:
         f"small vertical ticks are patients censored (event-free when last seen). Dashed lines mark where each curve "
         f"crosses 50 %, the median: {_join([_median_words(f) for f in fits])}. "
         f"The rows under the plot give the number of patients still at risk at each time."
+        + (
+            " Open triangles on the 50 % line: published medians of the matching arms of "
+            + _join([f"{label} ({value:g} months)" for marks in published.values() for label, value in marks])
+            + " (the simulation was calibrated on these trials; see the calibration section)."
+            if published and any(published.values())
+            else ""
+        )
+        + (
+            " Progression is seen only at assessments (every 6 weeks, each within a week of its scheduled day), so "
+            "PFS times cluster near the assessment days: the median and its confidence interval move in steps of about "
+            "one assessment (1.4 months), however many patients are simulated."
+            if endpoint == "pfs"
+            else ""
+        )
     )
 
 
@@ -149,11 +165,19 @@ def calibration_caption(calibration: pd.DataFrame) -> str:
             f"(published {number(row['published'], digits)}, simulated {number(row['simulated'], digits)}, "
             f"{100 * float(rel.max()):.0f} % off)."
         )
+    pi = ""
+    if {"pi_low", "pi_high", "inside_pi", "within_tolerance"} <= set(calibration.columns):
+        pi = (
+            " Vertical bars: the 90 % prediction interval of the virtual trials of the published size. "
+            f"{int(calibration['within_tolerance'].sum())} of {len(calibration)} figures are within tolerance (months "
+            f"and hazard ratios within 20 %, rates within 5 points) and {int(calibration['inside_pi'].sum())} published "
+            "values lie inside their interval."
+        )
     return (
-        f"Calibration: each point is one published result from {n_trials} trial{'s' if n_trials != 1 else ''} "
-        f"({per_unit}), placed at its published value (x) and the value the simulated trial gives (y). "
-        f"Points on the grey diagonal agree exactly; above it the simulation is higher than the trial, below it lower."
-        f"{worst}"
+        f"Each point is one published result from {n_trials} trial{'s' if n_trials != 1 else ''} "
+        f"({per_unit}), numbered as in the table below, placed at its published value (x) and the value the simulated "
+        f"trials give (y). Points on the grey diagonal agree exactly; above it the simulation is higher than the trial, "
+        f"below it lower.{pi}{worst}"
     )
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 PATIENT_COLUMNS = (
     "arm",
     "patient",
-    "baseline_diameter_mm",
+    "baseline_sld_mm",
     "best_change_pct",
     "bor",
     "pfs_month",

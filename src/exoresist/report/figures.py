@@ -7,9 +7,10 @@ stays behind in global state. Arms keep one colour across figures: pass the same
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,8 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.text import Text
-from matplotlib.transforms import Bbox, blended_transform_factory
+from matplotlib.transforms import blended_transform_factory
 
 from exoresist.report._validate import (
     ATTRIBUTION_COLUMNS,
@@ -41,9 +41,6 @@ from exoresist.report._validate import (
 from exoresist.report.formatting import median_ci
 
 Endpoint = Literal["pfs", "os"]
-HAlign = Literal["left", "center", "right"]
-_LEFT: HAlign = "left"
-_RIGHT: HAlign = "right"
 
 ARM_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7F7F7F", "#000000")
 """Colour per arm, by position (Okabe–Ito, readable with colour-vision deficiency)."""
@@ -154,15 +151,27 @@ def _style_bar_axis(ax: Axes, xlabel: str) -> None:
     _hide_top_right(ax)
 
 
-def km_figure(patients: pd.DataFrame, endpoint: Endpoint, *, arms: Sequence[str] | None = None) -> Figure:
+def km_figure(
+    patients: pd.DataFrame,
+    endpoint: Endpoint,
+    *,
+    arms: Sequence[str] | None = None,
+    medians: Mapping[str, Mapping[str, Any]] | None = None,
+    published: Mapping[str, Sequence[tuple[str, float]]] | None = None,
+) -> Figure:
     """Kaplan–Meier curves per arm for progression-free (``"pfs"``) or overall (``"os"``) survival.
 
     Times are read from ``{endpoint}_month`` (months) and events from ``{endpoint}_event``. Each
     arm gets its curve (one labelled line, the arm name), a lightly shaded 95 % confidence band,
     ``|`` ticks where patients are censored and dashed lines to its median when reached; the
     legend gives the median with its 95 % CI; a number-at-risk row per arm sits under the plot.
+    ``medians`` (arm -> the trial summary's median, months) replaces the medians refitted here, so the
+    figure shows the numbers of the result tables; ``published`` (arm -> (label, median in months))
+    marks published medians of matching trial arms on the 50 % line (open triangles).
     """
     fits = fit_km(patients, endpoint, arms=arms)
+    if medians is not None:
+        fits = [dataclasses.replace(f, median=dict(medians.get(f.arm, f.median))) for f in fits]
     colours = arm_colours([f.arm for f in fits])
     horizon = max(float(f.times.max()) for f in fits) if fits else 1.0
     horizon = max(horizon, 1e-6)
@@ -193,8 +202,13 @@ def km_figure(patients: pd.DataFrame, endpoint: Endpoint, *, arms: Sequence[str]
             at = f.fitter.survival_function_at_times(censored).to_numpy(dtype=float)
             ax.plot(censored, at, ls="none", marker="|", ms=7, mew=1.0, color=colour, label="_censored")
         m = f.median["median"]
-        if math.isfinite(m):
+        if m is not None and math.isfinite(m):
             ax.plot([0.0, m, m], [0.5, 0.5, 0.0], ls="--", lw=0.9, color=colour, label=MEDIAN_LINE)
+        for label, value in (published or {}).get(f.arm, []):
+            ax.plot([value], [0.5], ls="none", marker="v", ms=9, mfc="white", mec=colour, mew=1.5, label="_published")
+            ax.annotate(
+                label, (value, 0.5), xytext=(0, 9), textcoords="offset points", ha="center", fontsize=_FONT - 2, color=colour
+            )
     ax.set_xlim(0.0, horizon * 1.02)
     ax.set_ylim(0.0, 1.03)
     ax.set_yticks(np.linspace(0.0, 1.0, 6))
@@ -206,6 +220,10 @@ def km_figure(patients: pd.DataFrame, endpoint: Endpoint, *, arms: Sequence[str]
     _hide_top_right(ax)
     handles: list[Artist] = [h for h in ax.get_lines() if not str(h.get_label()).startswith("_")]
     handles.append(Line2D([], [], ls="none", marker="|", ms=7, color="#444444", label="censored"))
+    if published and any(published.get(f.arm) for f in fits):
+        handles.append(
+            Line2D([], [], ls="none", marker="v", ms=8, mfc="white", mec="#444444", label="published median (trial, arm)")
+        )
     # above the plot, where it cannot hide a curve whatever their shape
     ax.legend(
         handles=handles,
@@ -372,115 +390,50 @@ def short_target_label(row: pd.Series[Any] | dict[str, Any]) -> str:
     return f"{row['trial']} {row['arm']} {row['endpoint']}"
 
 
-def _label_points(ax: Axes, rows: pd.DataFrame) -> None:
-    """Label each target beside its point, on the side away from the y = x line (points above it
-    get their label up-left, points below it down-right), nudging labels apart so none overlap."""
-    fig = ax.get_figure()
-    assert fig is not None
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    placed: list[Any] = []
-    for x, y in zip(rows["published"].to_numpy(dtype=float), rows["simulated"].to_numpy(dtype=float), strict=True):
-        if math.isfinite(x) and math.isfinite(y):
-            cx, cy = ax.transData.transform((x, y))
-            placed.append(Bbox.from_extents(cx - 5, cy - 5, cx + 5, cy + 5))  # keep labels off the points
-    order = rows.assign(_gap=rows["simulated"] - rows["published"]).sort_values("simulated", ascending=False, kind="stable")
-    for _, row in order.iterrows():
-        x, y = float(row["published"]), float(row["simulated"])
-        if not (math.isfinite(x) and math.isfinite(y)):
-            continue
-        above = y >= x
-        at = ax.transLimits.transform((x, y))[0]  # 0..1 across the panel
-        leftward = at > 0.6 if not above else at > 0.4
-        dx, ha = (-8, _RIGHT) if leftward else (8, _LEFT)
-        dy = 6 if above else -6
-        text = _short_wrapped(row)
-        note = ax.annotate(
-            text,
-            (x, y),
-            xytext=(dx, dy),
-            textcoords="offset points",
-            ha=ha,
-            va="bottom" if above else "top",
-            fontsize=_FONT - 1.5,
-            color="#333333",
-            annotation_clip=False,
-            arrowprops={"arrowstyle": "-", "color": "#9a9a9a", "lw": 0.6, "shrinkA": 0, "shrinkB": 3},
-        )
-        # first free spot going away from the line, then on the other side of the point
-        step = 7 if above else -7
-        flipped = _LEFT if ha == _RIGHT else _RIGHT
-        candidates: list[tuple[int, int, HAlign]] = [(dx, dy + step * k, ha) for k in range(8)] + [
-            (-dx, dy + step * k, flipped) for k in range(8)
-        ]
-        for cx, cy, cha in candidates:
-            note.set_position((cx, cy))
-            note.set_horizontalalignment(cha)
-            note.update_positions(renderer)
-            box = Text.get_window_extent(note, renderer)  # the text alone, not its leader line
-            if not any(box.overlaps(other) for other in placed):
-                break
-        else:
-            note.set_position((dx, dy))
-            note.set_horizontalalignment(ha)
-        note.update_positions(renderer)
-        placed.append(Text.get_window_extent(note, renderer))
-
-
-def _short_wrapped(row: pd.Series[Any]) -> str:
-    """The short label of a target on one line, or two when long (trial and endpoint, then arm)."""
-    label = short_target_label(row)
-    return label if len(label) <= 30 else f"{row['trial']} {row['endpoint']}\n{row['arm']}"
-
-
 def calibration_figure(calibration: pd.DataFrame) -> Figure:
-    """Simulated against published value of each calibration target, one panel per unit
-    (months, percent, hazard ratio); points on the grey y = x line agree with the trial."""
+    """Simulated against published value of each target, one panel per unit (months, percent,
+    hazard ratio); points on the grey y = x line agree with the trial. Each point carries its number
+    in the table of the report (numbers, not names, so no label can hide another) and, when the
+    table has them, a vertical bar for the 90 % prediction interval of the simulated trials."""
     validate_calibration(calibration)
     units = [u for u in UNIT_TITLES if (calibration["unit"] == u).any()]
-    # at most two panels a row: three side by side shrink the labels past reading in the report
-    n_cols = min(max(len(units), 1), 2)
+    n_cols = min(max(len(units), 1), 3)
     n_rows = max(1, math.ceil(len(units) / n_cols))
-    fig = _new_figure(5.2 * n_cols, 4.9 * n_rows, wspace=0.08, hspace=0.08)
+    fig = _new_figure(4.2 * n_cols, 4.3 * n_rows, wspace=0.08, hspace=0.08)
     grid: list[Axes] = list(fig.subplots(n_rows, n_cols, squeeze=False).ravel())
     axes = grid[: max(len(units), 1)]
     for spare in grid[len(axes) :]:
         spare.set_axis_off()
-        spare.text(
-            0.08,
-            0.5,
-            "Each point is one published result.\nOn the grey line: simulation matches the trial.\n"
-            "Above it: the simulation is higher;\nbelow it: lower.",
-            transform=spare.transAxes,
-            va="center",
-            fontsize=_FONT,
-            color="#444444",
-            linespacing=1.6,
-        )
+    numbers = pd.Series(np.arange(1, len(calibration) + 1), index=calibration.index)
+    has_pi = {"pi_low", "pi_high"} <= set(calibration.columns)
     for ax, unit in zip(axes, units, strict=False):
         rows = calibration[calibration["unit"] == unit]
         pub = rows["published"].to_numpy(dtype=float)
         sim = rows["simulated"].to_numpy(dtype=float)
-        both = np.concatenate([pub, sim])
+        values = [pub, sim]
+        if has_pi:
+            values += [rows["pi_low"].to_numpy(dtype=float), rows["pi_high"].to_numpy(dtype=float)]
+        both = np.concatenate(values)
         both = both[np.isfinite(both)]
-        hi = float(both.max()) * 1.15 if both.size else 1.0
-        lo = 0.0 if unit != "ratio" else (float(both.min()) * 0.85 if both.size else 0.0)
+        hi = float(both.max()) * 1.12 if both.size else 1.0
+        lo = 0.0 if unit != "ratio" else (float(both.min()) * 0.88 if both.size else 0.0)
         ax.plot([lo, hi], [lo, hi], color="#9a9a9a", lw=1.0, label="_identity")
+        if has_pi:
+            for x, a, b in zip(pub, rows["pi_low"].to_numpy(dtype=float), rows["pi_high"].to_numpy(dtype=float), strict=True):
+                if math.isfinite(a) and math.isfinite(b):
+                    ax.plot([x, x], [a, b], color="#0072B2", lw=1.0, alpha=0.45)
         ax.plot(pub, sim, ls="none", marker=UNIT_MARKERS[unit], ms=7, color="#0072B2", mec="white", mew=0.6)
+        for k, x, y in zip(numbers[rows.index], pub, sim, strict=True):
+            if math.isfinite(x) and math.isfinite(y):
+                ax.annotate(str(k), (x, y), xytext=(5, 3), textcoords="offset points", fontsize=_FONT - 2, color="#333333")
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
         ax.set_aspect("equal", adjustable="box")
         ax.set_title(UNIT_TITLES[unit], fontsize=_FONT + 1)
         ax.set_xlabel("published", fontsize=_FONT)
-        ax.set_ylabel("simulated", fontsize=_FONT)
+        ax.set_ylabel("simulated (median of the virtual trials)" if has_pi else "simulated", fontsize=_FONT - 1)
         ax.tick_params(labelsize=_FONT - 1)
         ax.grid(alpha=0.25, lw=0.6)
-    # labels are placed in display space: settle the layout first, then keep it
-    engine = fig.get_layout_engine()
-    if engine is not None:
-        engine.execute(fig)
-    fig.set_layout_engine("none")
-    for ax, unit in zip(axes, units, strict=False):
-        _label_points(ax, calibration[calibration["unit"] == unit])
     return fig
 
 

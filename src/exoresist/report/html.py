@@ -44,14 +44,17 @@ FIGURE_DPI = 110
 
 _META_LABELS = {
     "population": "Population",
-    "patients_per_arm": "Patients per arm",
-    "follow_up_months": "Follow-up (months)",
+    "patients_per_arm": "Patients per arm (one trial)",
+    "replicates": "Virtual trials",
+    "months": "Follow-up (months)",
+    "reference_arm": "Reference arm",
+    "later_line_share": "Share given a later line after progression",
     "seed": "Random seed",
     "model_version": "Model version",
     "date": "Date",
     "wall_time_s": "Wall time",
 }
-"""Run settings shown first, in this order; other keys of ``meta`` follow, except these two."""
+"""Run settings shown at the top, in this order; the other keys of ``meta`` go to the appendix."""
 _META_APART = ("command", "limitations")
 
 
@@ -85,10 +88,16 @@ def _meta_rows(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
         if key in meta:
             value = meta[key]
             rows.append((label, fmt.duration(value) if key == "wall_time_s" else str(value)))
-    for key, value in meta.items():
-        if key not in _META_LABELS and key not in _META_APART:
-            rows.append((str(key).replace("_", " ").capitalize(), str(value)))
     return rows
+
+
+def _appendix_rows(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Run metadata for the appendix: run key, chunks, inclusion probabilities, scheduler, ..."""
+    return [
+        (str(key).replace("_", " ").capitalize(), str(value))
+        for key, value in meta.items()
+        if key not in _META_LABELS and key not in _META_APART
+    ]
 
 
 def _response_rows(arms: Sequence[Mapping[str, Any]], colours: Mapping[str, str]) -> list[dict[str, str]]:
@@ -102,6 +111,8 @@ def _response_rows(arms: Sequence[Mapping[str, Any]], colours: Mapping[str, str]
             **{key: fmt.percent(a[key]) for key in ("cr", "pr", "sd", "pd", "ne")},
             "pfs": fmt.median_ci(a["pfs_median_month"]),
             "os": fmt.median_ci(a["os_median_month"]),
+            "os12": fmt.percent_ci(a["os_12_month"]) if "os_12_month" in a else "–",
+            "dor": fmt.median_ci(a["dor_median_month"]) if "dor_median_month" in a else "–",
         }
         for a in arms
     ]
@@ -148,19 +159,78 @@ def _attribution_rows(attribution: pd.DataFrame, order: Sequence[str]) -> list[d
     return groups
 
 
+FIGURE_LABELS = {
+    "os_median": "median OS",
+    "pfs_median": "median PFS",
+    "ttp_median": "median TTP",
+    "orr": "objective response rate",
+    "cr": "complete response",
+    "dcr": "disease control rate",
+    "os_hr": "OS hazard ratio",
+    "pfs_hr": "PFS hazard ratio",
+}
+"""Human labels of the figures a published trial reports."""
+
+
+def _yes(value: Any) -> str:
+    return "yes" if bool(value) else "no"
+
+
 def _calibration_rows(calibration: pd.DataFrame) -> list[dict[str, str]]:
     digits = {"months": 1, "percent": 1, "ratio": 2}
+    rows = []
+    for k, (_, r) in enumerate(calibration.iterrows(), start=1):
+        d = digits[str(r["unit"])]
+        has_pi = "pi_low" in r and math.isfinite(float(r["pi_low"]))
+        rows.append(
+            {
+                "number": str(k),
+                "trial": str(r["trial"]),
+                "arm": str(r["arm"]) + (f" vs {r['reference']}" if r.get("reference") else ""),
+                "endpoint": FIGURE_LABELS.get(str(r["endpoint"]), str(r["endpoint"])),
+                "unit": str(r["unit"]),
+                "published": fmt.number(r["published"], d),
+                "simulated": fmt.number(r["simulated"], d),
+                "pi": f"{fmt.number(r['pi_low'], d)} – {fmt.number(r['pi_high'], d)}" if has_pi else "–",
+                "tolerance": _yes(r["within_tolerance"]) if "within_tolerance" in r else "–",
+                "inside": _yes(r["inside_pi"]) if "inside_pi" in r and has_pi else "–",
+            }
+        )
+    return rows
+
+
+def _replicate_rows(replicates: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    digits = {"months": 1, "percent": 1, "ratio": 2}
+    rows = []
+    for r in replicates:
+        d = digits.get(str(r["unit"]), 2)
+        rows.append(
+            {
+                "figure": str(r["label"]),
+                "arm": str(r["arm"]) + (f" vs {r['reference']}" if r.get("reference") else ""),
+                "unit": str(r["unit"]),
+                "median": fmt.number(r["median"], d),
+                "pi": f"{fmt.number(r['pi_low'], d)} – {fmt.number(r['pi_high'], d)}",
+            }
+        )
+    return rows
+
+
+def _baseline_rows(baseline: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    def show(value: Any, kind: str) -> str:
+        if value is None or not math.isfinite(float(value)):
+            return "–"
+        return fmt.percent(float(value)) if kind == "share" else fmt.number(float(value), 1)
+
     return [
         {
-            "trial": str(r["trial"]),
-            "arm": str(r["arm"]),
-            "endpoint": str(r["endpoint"]),
-            "unit": str(r["unit"]),
-            "published": fmt.number(r["published"], digits[str(r["unit"])]),
-            "simulated": fmt.number(r["simulated"], digits[str(r["unit"])]),
-            "error": fmt.number(r["error"], digits[str(r["unit"])]),
+            "factor": str(r["label"]),
+            "level": str(r["level"]).replace("_", " "),
+            "simulated": show(r["simulated"], str(r["kind"])),
+            "target": show(r["target"], str(r["kind"])),
+            "source": str(r["source"]),
         }
-        for _, r in calibration.iterrows()
+        for r in baseline
     ]
 
 
@@ -193,6 +263,10 @@ def render_report(
     calibration: pd.DataFrame | None,
     sensitivity: pd.DataFrame | None,
     out_path: Path,
+    warnings: Sequence[str] = (),
+    baseline: Sequence[Mapping[str, Any]] = (),
+    replicates: Sequence[Mapping[str, Any]] = (),
+    published_medians: Mapping[str, Mapping[str, Sequence[tuple[str, float]]]] | None = None,
 ) -> Path:
     """Write the HTML report of a virtual trial to ``out_path`` (atomically) and return the path.
 
@@ -218,15 +292,17 @@ def render_report(
     colours = arm_colours(order)
     figures: dict[str, EmbeddedFigure] = {}
     for endpoint in ("pfs", "os"):
+        medians = {str(a["arm"]): a[f"{endpoint}_median_month"] for a in arms}
         fits = fit_km(patients, endpoint, arms=order)
         heading = "Progression-free survival" if endpoint == "pfs" else "Overall survival"
+        marks = (published_medians or {}).get(endpoint)
         _embed(
             figures,
             endpoint,
             f"km-{endpoint}",
             heading,
-            km_figure(patients, endpoint, arms=order),
-            captions.km_caption(fits, endpoint),
+            km_figure(patients, endpoint, arms=order, medians=medians, published=marks),
+            captions.km_caption(fits, endpoint, published=marks),
         )
     _embed(
         figures,
@@ -272,6 +348,10 @@ def render_report(
         .render(
             title=title,
             meta_rows=_meta_rows(meta),
+            appendix_rows=_appendix_rows(meta),
+            warnings=[str(w) for w in warnings],
+            baseline_rows=_baseline_rows(baseline),
+            replicate_rows=_replicate_rows(replicates),
             command=meta.get("command"),
             limitations=[str(x) for x in limitations],
             n_patients=len(patients),

@@ -36,7 +36,8 @@ def trial_tables(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     tables: list[dict[str, Any]] = [
         {
             "name": "arms",
-            "title": f"{config['population']} trial, {config['patients']} patients per arm, {config['months']:g} months",
+            "title": f"{config['population']} trial, {config['patients']} patients per arm, {config['months']:g} months"
+            + (f", {config['replicates']} virtual trials pooled" if config.get("replicates", 1) > 1 else ""),
             "columns": ["arm", "n", "ORR % (95% CI)", "DCR % (95% CI)", "CR/PR/SD/PD/NE %", "median PFS mo", "median OS mo"],
             "rows": [
                 [

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from exoresist.report.html import render_report
+from exoresist.report.html import FIGURE_LABELS, render_report
 
 LIMITATIONS = (
     "Every virtual patient is simulated in every arm (the same patients, a 'digital twin' design); "
     "confidence intervals and p-values treat the arms as independent samples, which is conservative.",
-    "One spherical tumour stands for the sum of target-lesion diameters; new lesions are not modelled, "
-    "so progression is by growth of the measured tumour only.",
-    "Death follows a hazard from tumour volume plus a background hazard for liver disease; treatment "
-    "continues after progression and no later lines of therapy are modelled.",
-    "Most exosome parameters have no published value: they are marked 'assumed' in docs/parameters.md, "
-    "carry prior ranges and enter the sensitivity analysis. Cohort-level parameters were calibrated on "
-    "SHARP and IMbrave150 only (docs/calibration.md).",
+    "The target lesions are equal spheres sharing the simulated tumour volume; new lesions and non-target "
+    "progression come from a hazard proportional to the tumour's net growth (documented in docs/trials.md), "
+    "not from simulated lesions.",
+    "Death has two causes: a tumour-related hazard linked to the simulated tumour's size and growth and to the "
+    "baseline factors (published hazard ratios), and liver failure driven by the ALBI score. Treatment acts on "
+    "survival only through the tumour and a later line of therapy after progression; treatment continues after "
+    "progression in the simulation.",
+    "No patient withdraws or misses a scan: 'not evaluable' counts only deaths before the first assessment. "
+    "Published response rates that count withdrawn patients as failures (IMbrave150's open-label sorafenib arm: "
+    "20 % had no on-study response category) are therefore higher in the simulation.",
+    "Most exosome parameters and several drug parameters have no published value: they are marked 'assumed' in "
+    "docs/parameters.md, carry prior ranges and enter the sensitivity analysis. Cohort-level disease parameters "
+    "were calibrated on SHARP and IMbrave150 only (docs/calibration.md); both are simulated on IMbrave150's "
+    "baseline table (SHARP's was not found).",
 )
 ATTRIBUTION_LIMITATION = (
     "Mechanism attribution reads each record's effect term at the progression scan; it says which "
@@ -31,6 +41,44 @@ KNOCKOUT_LIMITATION = (
     "changed: each progressing patient was simulated again without it. Both are results of the model, whose "
     "exosome parameters are mostly assumed."
 )
+CALIBRATION_ARMS = {"placebo", "sorafenib", "atezolizumab+bevacizumab"}
+
+
+def misfit_lines(calibration: pd.DataFrame) -> list[str]:
+    """The calibration figures outside tolerance or outside their prediction interval, in numbers."""
+    out = []
+    for _, r in calibration.iterrows():
+        within = bool(r.get("within_tolerance", True))
+        inside = bool(r.get("inside_pi", True)) if math.isfinite(float(r.get("pi_low", math.nan))) else True
+        if within and inside:
+            continue
+        ref = f" vs {r['reference']}" if r.get("reference") else ""
+        sim = "not reached" if not math.isfinite(float(r["simulated"])) else f"{float(r['simulated']):.3g}"
+        why = "outside tolerance" if not within else "outside the 90 % prediction interval"
+        out.append(
+            f"{r['trial']} {r['arm']}{ref}, {FIGURE_LABELS.get(str(r['endpoint']), str(r['endpoint']))}: simulated {sim} "
+            f"{r['unit']} against {float(r['published']):g} published ({why})"
+        )
+    return out
+
+
+def published_medians(population: str, arms: Sequence[str]) -> dict[str, dict[str, list[tuple[str, float]]]]:
+    """Published medians (months) of the calibration trials' arms that match an arm of this trial."""
+    if population != "first-line":
+        return {}
+    frame = pd.read_csv(resources.files("exoresist.cohort").joinpath("data/calibration_trials.csv").open())
+    from exoresist.cohort.calibration import ARM_LABELS
+
+    out: dict[str, dict[str, list[tuple[str, float]]]] = {"os": {}, "pfs": {}}
+    for _, r in frame.iterrows():
+        arm = ARM_LABELS.get(str(r["arm"]))
+        if arm not in arms or arm not in CALIBRATION_ARMS:
+            continue
+        if pd.notna(r["os_median_months"]):
+            out["os"].setdefault(arm, []).append((str(r["trial"]), float(r["os_median_months"])))
+        if pd.notna(r["pfs_or_ttp_median_months"]) and str(r["pfs_measure"]).strip().upper() == "PFS":
+            out["pfs"].setdefault(arm, []).append((str(r["trial"]), float(r["pfs_or_ttp_median_months"])))
+    return out
 
 
 def write_report(
@@ -42,13 +90,18 @@ def write_report(
     title: str | None = None,
 ) -> Path:
     """Write the report of ``run`` (a :class:`~exoresist.cohort.runner.TrialRun`) to ``path``."""
-    meta = dict(run.meta)
+    meta: dict[str, Any] = dict(run.meta)
     meta.setdefault("date", date.today().isoformat())
-    meta["limitations"] = [*LIMITATIONS, KNOCKOUT_LIMITATION if run.config.knockouts else ATTRIBUTION_LIMITATION]
+    limitations = [*LIMITATIONS, KNOCKOUT_LIMITATION if run.config.knockouts else ATTRIBUTION_LIMITATION]
+    if calibration is not None:
+        misses = misfit_lines(calibration)
+        if misses:
+            limitations.append("Measured misfits of the calibration check: " + "; ".join(misses) + ".")
+    meta["limitations"] = limitations
     patients = run.patients[run.patients["ok"]]
-    arms = ", ".join(a["arm"] for a in run.arms)
+    labels = [a["arm"] for a in run.arms]
     return render_report(
-        title=title or f"Virtual {run.config.population} HCC trial: {arms}",
+        title=title or f"Virtual {run.config.population} HCC trial: {', '.join(labels)}",
         meta=meta,
         patients=patients,
         arms=run.arms,
@@ -57,4 +110,8 @@ def write_report(
         calibration=calibration,
         sensitivity=sensitivity,
         out_path=path,
+        warnings=run.warnings,
+        baseline=run.baseline,
+        replicates=run.replicates,
+        published_medians=published_medians(run.config.population, labels),
     )

@@ -50,8 +50,8 @@ def unknown_name(loc: tuple[str, ...], exc: UnknownNameError) -> dict[str, Any]:
 
 def user_errors() -> tuple[type[Exception], ...]:
     """Errors in which the library says what was wrong with the user's arguments."""
+    from exoresist.cohort.arms import TrialError
     from exoresist.cohort.population import PopulationError
-    from exoresist.cohort.trial import TrialError
     from exoresist.model.api import ParameterError
     from exoresist.model.assemble import AssemblyError
     from exoresist.model.spec import SpecError

@@ -138,9 +138,9 @@ class JobManager:
     # --- the configuration of a request ---------------------------------------------------------
     @staticmethod
     def config(request: dict[str, Any]) -> Any:
-        """The :class:`~exoresist.cohort.trial.TrialConfig` of a request (calibrated cohort, as the CLI uses)."""
+        """The :class:`~exoresist.cohort.config.TrialConfig` of a request (calibrated cohort, as the CLI uses)."""
         from exoresist.cohort.calibration import calibrated_cohort
-        from exoresist.cohort.trial import TrialConfig
+        from exoresist.cohort.config import TrialConfig
 
         return TrialConfig(
             tuple(request["arms"]),
