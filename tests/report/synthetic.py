@@ -65,7 +65,7 @@ def patients_table(n_per_arm: int, seed: int, follow_up_month: float = 24.0) -> 
                 {
                     "arm": arm,
                     "patient": i,
-                    "baseline_diameter_mm": float(rng.uniform(20, 120)),
+                    "baseline_sld_mm": float(rng.uniform(20, 120)),
                     "best_change_pct": change,
                     "bor": bor,
                     "pfs_month": min(pfs_t, end),

@@ -129,18 +129,27 @@ def test_attribution_ranks_by_knockout_share_when_the_trial_ran_knockouts(trial:
 
 
 def test_calibration_one_panel_per_unit(trial: TrialData) -> None:
-    fig = calibration_figure(trial.calibration)
+    """One panel per unit; every point carries the number of its row in the report's table, at the
+    published and simulated value of that row."""
+    cal = trial.calibration.reset_index(drop=True)
+    fig = calibration_figure(cal)
     panels = [ax for ax in fig.axes if ax.axison]
-    units = trial.calibration["unit"].unique()
+    units = [u for u in ("months", "percent", "ratio") if (cal["unit"] == u).any()]
     assert len(panels) == len(units)
-    n_labels = sum(len(ax.texts) for ax in panels)
-    assert n_labels == len(trial.calibration)
-    for ax in panels:
-        identity, points = ax.get_lines()
+    seen: set[int] = set()
+    for ax, unit in zip(panels, units, strict=True):
+        identity, *_, points = ax.get_lines()
         assert list(np.asarray(identity.get_xdata())) == list(np.asarray(identity.get_ydata()))
-        assert np.asarray(points.get_xdata()).size == sum(
-            1 for t in ax.texts if t.get_text().replace("\n", " ").split(" ")[0] in set(trial.calibration["trial"])
-        )
+        rows = cal[cal["unit"] == unit]
+        assert np.asarray(points.get_xdata()).size == len(rows)
+        for text in ax.texts:
+            k = int(text.get_text())
+            row = cal.iloc[k - 1]
+            assert row["unit"] == unit
+            assert text.xy == pytest.approx((row["published"], row["simulated"]))
+            seen.add(k)
+    finite = cal[np.isfinite(cal["published"].astype(float)) & np.isfinite(cal["simulated"].astype(float))]
+    assert seen == {i + 1 for i in finite.index}
 
 
 def test_sensitivity_one_panel_per_output_sorted_by_st(trial: TrialData) -> None:

@@ -17,7 +17,7 @@ base64 PNG, inline style sheet, no script)::
 Data contract (column and key names are fixed; times in months, fractions in 0..1):
 
 - ``patients``: one row per virtual patient: ``arm`` (str), ``patient`` (int),
-  ``baseline_diameter_mm``, ``best_change_pct`` (NaN without a post-baseline measurement),
+  ``baseline_sld_mm``, ``best_change_pct`` (NaN without a post-baseline measurement),
   ``bor`` (one of CR, PR, SD, PD, NE), ``pfs_month``, ``pfs_event`` (bool), ``os_month``,
   ``os_event`` (bool).
 - ``arms``: one dict per arm: ``arm``, ``n``; ``orr`` and ``dcr`` as ``{estimate, ci_low, ci_high}``;
