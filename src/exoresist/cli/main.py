@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from exoresist import __version__
-from exoresist.cli import experiments, graph, kb, model, trial
+from exoresist.cli import experiments, graph, kb, model, names, trial
 from exoresist.cli.common import fail_on_errors
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.add_typer(experiments.app, name="experiments")
 app.add_typer(trial.app, name="trial")
 app.command("demo")(trial.demo_command)
 app.command("simulate")(fail_on_errors(model.simulate_command))
+app.command("names")(names.names_command)
 
 
 def _version(value: bool) -> None:

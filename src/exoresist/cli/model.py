@@ -21,12 +21,16 @@ from exoresist.cli.common import (
     InterventionOpt,
     KnockoutOpt,
     ParamOpt,
+    RecordsOpt,
+    StandaloneOpt,
     TherapyOpt,
     console,
+    err_console,
     fail_on_errors,
+    load_kb_for,
+    output_file_option,
     write_or_check,
 )
-from exoresist.kb import load_kb
 from exoresist.model.api import (
     Scenario,
     build_model,
@@ -59,9 +63,18 @@ def _model(
     knockout: list[str] | None,
     days: float,
     hypotheses: bool,
+    records: list[Path] | None = None,
+    standalone: bool = False,
 ) -> ModelSpec:
-    """Load the KB once and assemble the scenario the options describe."""
-    kb = load_kb()
+    """Load the KB once (with the user's --records) and assemble the scenario the options describe."""
+    kb = load_kb_for(records, standalone)
+    for kind, names in (("therapy", therapy or []), ("intervention", intervention or [])):
+        for name in names:
+            if kind == "therapy" and "+" in name:
+                continue  # a regimen written with '+': its parts are resolved by the model
+            resolved = kb.names.resolve(name, kind)
+            if resolved.via not in ("name", "id", "label"):
+                err_console.print(f"note: --{kind} {resolved.describe()}", highlight=False, markup=False)
     scenario = Scenario(
         context=context.value,
         therapies=tuple(therapy or ()),
@@ -83,9 +96,11 @@ def show(
     days: DaysOpt = 365.0,
     include_hypotheses: HypoOpt = False,
     fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.text,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Species, processes, parameters and events of a scenario's model, each with its records."""
-    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses)
+    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses, records, standalone)
     data = describe(spec)
     if fmt is ShowFormat.json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -101,7 +116,7 @@ def show(
     ):
         table = Table(title=title, title_justify="left")
         for c in cols:
-            table.add_column(c, overflow="fold")
+            table.add_column(c, no_wrap=c == "name", overflow="fold")
         for row in rows:
             table.add_row(*(", ".join(row[c]) if isinstance(row[c], list) else str(row[c]) for c in cols))
         console.print(table)
@@ -112,7 +127,7 @@ def show(
 @app.command("export-sbml")
 @fail_on_errors
 def export_sbml(
-    output: Annotated[Path, typer.Option("-o", "--output", help="SBML file to write.")],
+    output: Annotated[Path, output_file_option("-o", "--output", help="SBML file to write.")],
     context: ContextOpt = ContextChoice.patient,
     therapy: TherapyOpt = None,
     intervention: InterventionOpt = None,
@@ -120,11 +135,13 @@ def export_sbml(
     days: DaysOpt = 365.0,
     include_hypotheses: HypoOpt = False,
     param: ParamOpt = None,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """SBML Level 3 core of a scenario's model, with units and dosing as events."""
     from exoresist.model.sbml import write_sbml
 
-    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses)
+    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses, records, standalone)
     values = parameters_with_overrides(spec, parse_overrides(param or []))[0]
     write_sbml(spec, output, dict(zip(spec.parameter_names, values.tolist(), strict=True)))
     console.print(
@@ -136,11 +153,16 @@ def export_sbml(
 @app.command()
 @fail_on_errors
 def parameters(
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (docs/parameters.md).")] = None,
+    output: Annotated[Path | None, output_file_option("-o", "--output", help="Write here (docs/parameters.md).")] = None,
     check: Annotated[bool, typer.Option(help="Exit non-zero if OUTPUT is out of date.")] = False,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
-    """The parameter table (unit, default, prior, source), as Markdown."""
-    write_or_check(parameter_table_markdown(), output, check, "exoresist model parameters -o")
+    """The parameter table (unit, default, prior, source), as Markdown; with --records, also the
+    strength parameters that your mechanism records add."""
+    kb = load_kb_for(records, standalone) if records else None
+    added = [r.id for r in kb.added_records()] if kb is not None else []
+    write_or_check(parameter_table_markdown(kb, added), output, check, "exoresist model parameters -o")
 
 
 SUMMARY = ("tumour_Mcells", "S", "R_total", "C", "tumour_volume_mm3", "tumour_diameter_mm")
@@ -165,13 +187,15 @@ def simulate_command(
     param: ParamOpt = None,
     every: Annotated[float, typer.Option("--every", min=0.001, help="Days between printed time points.")] = 7.0,
     fmt: Annotated[OutFormat, typer.Option("--format")] = OutFormat.table,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Simulate one scenario and print tumour cells by state, volume, diameter and drug exposure."""
     from exoresist.ode import simulate
 
     if days / every > 20000:
         raise typer.BadParameter("too many time points: raise --every")
-    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses)
+    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses, records, standalone)
     params = parameters_with_overrides(spec, parse_overrides(param or []))
     times = np.arange(0.0, days + 1e-9, every)
     if times[-1] < days:
