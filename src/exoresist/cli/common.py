@@ -62,6 +62,7 @@ def _checked(check: Callable[[str, str], Any], option: str) -> Callable[[Any], A
         except preflight.PreflightError as exc:
             fail(_escape(str(exc)))
 
+    parse.checked_by = check.__name__  # type: ignore[attr-defined]  # lets tests find every checked option
     return parse
 
 

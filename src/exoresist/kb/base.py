@@ -106,7 +106,7 @@ class KnowledgeBase:
     def entity(self, name: str) -> Entity:
         """The entity named ``name`` or one of its aliases (circRNA-SORE = circSORE), or a miRBase
         form of it (hsa-miR-21-5p); ``UnknownNameError`` with suggestions otherwise."""
-        hit = self._entity_index.get(norm(name))
+        hit = self._entity_index.get(norm(name)) if name.isprintable() else None
         if hit is not None:
             return hit
         ent = self.by_id.get(self.names.resolve(name, NameKind.ENTITY).id)
@@ -122,7 +122,7 @@ class KnowledgeBase:
         """A therapy record by id, name, alias or brand name (5-FU = fluorouracil, Nexavar = sorafenib).
 
         A class is not a therapy record: ``UnknownNameError`` says what it covers."""
-        hit = self._therapy_index.get(norm(name))
+        hit = self._therapy_index.get(norm(name)) if name.isprintable() else None
         if hit is not None:
             return hit
         resolved = self.names.resolve(name, NameKind.THERAPY)

@@ -153,6 +153,8 @@ def _pydantic_issues(file: str, record_id: str, exc: ValidationError) -> list[Is
             msg = f"'{err.get('input')}' does not match the pattern {err.get('ctx', {}).get('pattern')}"
         elif err["type"] == "extra_forbidden":
             msg = "unknown field"
+        elif err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         issues.append(Issue(file, record_id, loc or None, msg, hint))
     return issues
 

@@ -267,8 +267,10 @@ class NameIndex:
     def _build_therapies(self) -> None:
         kb, kind = self.kb, self._kinds[NameKind.THERAPY]
         brands: dict[str, list[Synonym]] = defaultdict(list)
+        drug_names: dict[str, str] = {}
         for b in self.tables.therapies.brands:
             brands[norm(b.drug)].append(Synonym(b.brand, "brand name", b.source))
+            drug_names[norm(b.drug)] = b.drug
         in_kb: set[str] = set()
         for t in kb.therapies:
             syns = [Synonym(t.id, "id"), Synonym(t.id.removeprefix("ther:"), "id"), Synonym(t.name, "name")]
@@ -293,7 +295,7 @@ class NameIndex:
             if key in in_kb:
                 continue
             drug = known.get(key)
-            name = drug.drug if drug else syns[0].text
+            name = drug.drug if drug else drug_names[key]
             desc = f"{drug.description}; " if drug else ""
             kind.add(
                 NameEntry(
