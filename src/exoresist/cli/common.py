@@ -128,6 +128,11 @@ HYPOTHESES_HELP = (
     "Every command leaves them out unless given this option."
 )
 HypoOpt = Annotated[bool, typer.Option("--include-hypotheses", help=HYPOTHESES_HELP)]
+#: The same default, said in a command's description.
+HYPOTHESES_DEFAULT = (
+    "Hypothesis records (claims without direct evidence in HCC, grade D) are left out unless --include-hypotheses "
+    "is given, as in every command."
+)
 
 
 def load_kb_for(records: Sequence[Path] | None, standalone: bool = False, db: str | None = None) -> Any:

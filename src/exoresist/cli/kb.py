@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from exoresist.cli.common import (
+    HYPOTHESES_DEFAULT,
     HYPOTHESES_HELP,
     DbOpt,
     DbWriteOpt,
@@ -106,7 +107,7 @@ def build(db: DbWriteOpt = None, records: RecordsOpt = None, standalone: Standal
     help="Mechanism records matching every filter. Names match by alias, brand, class and subtype "
     "(--therapy immunotherapy covers anti-PD-1 and its drugs; --donor macrophage covers M2 macrophages; "
     "see 'exoresist names'); an unknown name is an error with suggestions. "
-    f"{HYPOTHESES_HELP} Evidence grades: {evidence_grades_text()}."
+    f"{HYPOTHESES_DEFAULT} Evidence grades: {evidence_grades_text()}."
 )
 @fail_on_errors
 def query(

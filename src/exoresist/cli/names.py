@@ -44,11 +44,11 @@ def names_command(
     table = Table(title=f"{len(entries)} name(s)" + (f" of kind {kind_value.value}" if kind_value else ""), title_justify="left")
     table.add_column("kind", no_wrap=True)
     table.add_column("id", no_wrap=True)
-    for col in ("name", "also accepted (how; source)", "expands to", "note"):
+    for col in ("name", "also accepted (brand names and compounds with their source)", "expands to", "note"):
         table.add_column(col, overflow="fold")
     for e in entries:
         syns = "; ".join(
-            f"{s.text} ({s.via}{', ' + s.source if s.source and s.via not in ('alias',) else ''})"
+            s.text if s.via == "alias" else f"{s.text} ({s.via}{': ' + s.source if s.source else ''})"
             for s in e.synonyms
             if s.via not in ("id", "name", "label")
         )
