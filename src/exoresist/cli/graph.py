@@ -79,6 +79,15 @@ def _kb(records: list[Path] | None, db: str | None, standalone: bool) -> Knowled
     return kb
 
 
+def _notes(kb: KnowledgeBase, **names: str | list[str] | None) -> None:
+    """Say how a name was read when it was not taken literally (a class expanded, a brand, a miRBase form)."""
+    for option, value in names.items():
+        for name in [value] if isinstance(value, str) else value or []:
+            resolved = kb.names.resolve(name, option)
+            if resolved.expanded or resolved.notes or resolved.via not in ("name", "id", "label"):
+                err_console.print(f"note: --{option} {resolved.describe()}", highlight=False, markup=False)
+
+
 def _graph(
     records: list[Path] | None, include_hypotheses: bool, db: str | None = None, standalone: bool = False
 ) -> MechanismGraph:
@@ -107,7 +116,7 @@ def explain_cmd(
 ) -> None:
     """Every route from a cargo (or its donor cell) to a therapy: net sign, steps, records, weakest evidence."""
     kb = _kb(records, db, standalone)
-    kb.names.resolve(cargo, "cargo")  # a name of another kind (an intervention target, ...) says so
+    _notes(kb, cargo=cargo, therapy=therapy)  # a name of another kind (an intervention target, ...) fails here
     _emit(answer(kb, include_hypotheses, lambda mg: explain(mg, cargo=cargo, therapy=therapy)), fmt)
 
 
@@ -123,7 +132,9 @@ def routes_cmd(
     standalone: StandaloneOpt = False,
 ) -> None:
     """All cargos and mechanisms that confer resistance to a therapy, by phenotype and by donor cell."""
-    _emit(answer(_kb(records, db, standalone), include_hypotheses, lambda mg: routes(mg, therapy=therapy)), fmt)
+    kb = _kb(records, db, standalone)
+    _notes(kb, therapy=therapy)
+    _emit(answer(kb, include_hypotheses, lambda mg: routes(mg, therapy=therapy)), fmt)
 
 
 @app.command("targets")
@@ -140,6 +151,7 @@ def targets_cmd(
 ) -> None:
     """Nodes and interventions ranked by the share of resistance routes they cut, with the minimum vertex cut."""
     kb = _kb(records, db, standalone)
+    _notes(kb, therapy=therapy)
     _emit(answer(kb, include_hypotheses, lambda mg: targets(mg, therapy=therapy, top=top)), fmt)
 
 
@@ -159,6 +171,7 @@ def compare_cmd(
         err_console.print("[red]error[/red]: give --therapy at least twice", highlight=False)
         raise typer.Exit(1)
     kb = _kb(records, db, standalone)
+    _notes(kb, therapy=therapy)
     _emit(answer(kb, include_hypotheses, lambda mg: compare(mg, therapies=therapy)), fmt)
 
 
@@ -200,6 +213,7 @@ def draw_cmd(
     if fmt not in FIGURE_FORMATS:  # before any work
         raise UnknownFormatError(fmt or str(output), list(FIGURE_FORMATS))
     kb = _kb(records, db, standalone)
+    _notes(kb, therapy=therapy, cargo=cargo)
     fig = answer(kb, include_hypotheses, lambda mg: draw(mg, therapy=therapy, cargo=cargo, interventions=interventions))
     save_figure(fig, output)
     console.print(f"wrote {output}", highlight=False)
