@@ -90,15 +90,16 @@ class NameInputError(UnknownNameError):
 def check_name(text: str, what: str) -> str:
     """``text`` stripped, or ``NameInputError`` if it is empty or holds a control character
     (a newline, a tab, ...) - such a name would otherwise be matched by its letters alone."""
+    label = what if what == "name" else f"{what} name"
     bad = [ch for ch in text if not ch.isprintable() and ch != " "]
     if bad:
         shown = text.encode("unicode_escape").decode("ascii")
         raise NameInputError(
-            what, text, message=f"{what} name '{shown}' contains a control character ({bad[0]!r}): type it on one line"
+            what, text, message=f"{label} '{shown}' contains a control character ({bad[0]!r}): type it on one line"
         )
     stripped = text.strip()
     if not stripped:
-        raise NameInputError(what, text, message=f"empty {what} name: give a name ({listing_command_for(what)} lists them)")
+        raise NameInputError(what, text, message=f"empty {label}: give a name ({listing_command_for(what)} lists them)")
     return stripped
 
 
