@@ -15,7 +15,8 @@ It turns what a biologist writes into the KB's canonical ids, and says how:
 Results are data (:class:`Resolved`): kind, canonical id and name, what matched and its source,
 what it expanded to and notes. An unknown name raises :class:`UnknownNameError` with the
 closest valid names (token and edit distance), what kind was expected, what the name is if it is
-a thing of another kind, and the command that lists every valid value.
+a thing of another kind, and the command that lists every valid value. The data types live in
+:mod:`exoresist.kb.name_types` and the error messages in :mod:`exoresist.kb.name_errors`.
 
 >>> from exoresist.kb import load_kb
 >>> r = load_kb().names.resolve("Nexavar", "therapy")
@@ -25,205 +26,48 @@ a thing of another kind, and the command that lists every valid value.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from exoresist.kb.errors import UnknownNameError, name_tokens, similarity
-from exoresist.kb.models import Entity, Intervention, Mechanism, Therapy
+from exoresist.kb import name_errors
+from exoresist.kb.errors import UnknownNameError, name_tokens
+from exoresist.kb.models import Entity, Intervention, Therapy
+from exoresist.kb.name_types import (
+    KIND_OPTION,
+    KIND_WORDS,
+    MirnaName,
+    NameEntry,
+    NameInputError,
+    NameKind,
+    Resolved,
+    Synonym,
+    check_name,
+    listing_command,
+    norm,
+    parse_mirna,
+)
 from exoresist.kb.synonym_tables import HierarchyNode, SynonymTables, load_synonyms
-from exoresist.kb.vocab import CARGO_CLASS_OF, CargoClass, CellType, EntityType, EvidenceKind, Phenotype, TherapyClass
+from exoresist.kb.vocab import CargoClass, CellType, EntityType, EvidenceKind, Phenotype, TherapyClass
 
 if TYPE_CHECKING:
     from exoresist.kb.base import KnowledgeBase
 
-
-class NameKind(StrEnum):
-    """The kinds of name the resolver knows (``exoresist names --kind``)."""
-
-    THERAPY = "therapy"  # drugs, regimens, brand names and therapy classes
-    CELL = "cell"
-    CARGO = "cargo"  # entities that some mechanism or hypothesis carries
-    ENTITY = "entity"  # every entity (cargos, axis nodes, pathways, payloads)
-    INTERVENTION = "intervention"
-    PHENOTYPE = "phenotype"
-    EVIDENCE = "evidence"
-    CARGO_CLASS = "cargo-class"
-
-
-#: How an error message names each kind.
-KIND_WORDS: dict[NameKind, str] = {
-    NameKind.THERAPY: "therapy",
-    NameKind.CELL: "cell type",
-    NameKind.CARGO: "cargo",
-    NameKind.ENTITY: "entity",
-    NameKind.INTERVENTION: "intervention",
-    NameKind.PHENOTYPE: "phenotype",
-    NameKind.EVIDENCE: "evidence kind",
-    NameKind.CARGO_CLASS: "cargo class",
-}
-#: The option that takes each kind, for "try --intervention ..." hints.
-KIND_OPTION: dict[NameKind, str] = {
-    NameKind.THERAPY: "--therapy",
-    NameKind.CELL: "--donor",
-    NameKind.CARGO: "--cargo",
-    NameKind.ENTITY: "--cargo",
-    NameKind.INTERVENTION: "--intervention",
-    NameKind.PHENOTYPE: "--phenotype",
-    NameKind.EVIDENCE: "--evidence",
-    NameKind.CARGO_CLASS: "--cargo-class",
-}
-
-
-def listing_command(kind: NameKind) -> str:
-    """The command that lists every valid name of ``kind``."""
-    return f"exoresist names --kind {kind.value}"
-
-
-class NameInputError(UnknownNameError):
-    """A name that cannot be a name at all: empty, or holding a control character."""
-
-
-def check_name(text: str, what: str) -> str:
-    """``text`` stripped, or ``NameInputError`` if it is empty or holds a control character
-    (a newline, a tab, ...) - such a name would otherwise be matched by its letters alone."""
-    label = what if what == "name" else f"{what} name"
-    bad = [ch for ch in text if not ch.isprintable() and ch != " "]
-    if bad:
-        shown = text.encode("unicode_escape").decode("ascii")
-        raise NameInputError(
-            what, text, message=f"{label} '{shown}' contains a control character ({bad[0]!r}): type it on one line"
-        )
-    stripped = text.strip()
-    if not stripped:
-        raise NameInputError(what, text, message=f"empty {label}: give a name ({listing_command_for(what)} lists them)")
-    return stripped
-
-
-def listing_command_for(what: str) -> str:
-    for kind, word in KIND_WORDS.items():
-        if word == what:
-            return listing_command(kind)
-    return "exoresist names"
-
-
-def norm(name: str) -> str:
-    """Fold case and the spellings that vary between papers (hyphens, spaces, Greek letters)."""
-    s = name.casefold().strip()
-    for a, b in (("β", "beta"), ("α", "alpha"), ("γ", "gamma"), ("κ", "kappa"), ("ζ", "zeta"), ("ð", "d"), ("φ", "phi")):
-        s = s.replace(a, b)
-    return "".join(ch for ch in s if ch.isalnum() or ch in "+:/")
-
-
-@dataclass(frozen=True)
-class Synonym:
-    """One way to write a name: the text, how it relates to the name and where it comes from."""
-
-    text: str
-    via: str  # "id", "name", "label", "alias", "brand name", "compound", "synonym", "miRBase name", ...
-    source: str | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class NameEntry:
-    """One thing a name can mean: a row of ``exoresist names``."""
-
-    kind: NameKind
-    id: str
-    name: str
-    synonyms: tuple[Synonym, ...]
-    parent: str | None = None
-    expands_to: tuple[str, ...] = ()
-    in_kb: bool = True
-    note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["kind"] = self.kind.value
-        d["synonyms"] = [{k: v for k, v in asdict(s).items() if v is not None} for s in self.synonyms]
-        return d
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """What a name resolved to.
-
-    ``id`` is the canonical id (``ther:sorafenib``, ``class:immunotherapy``, ``cell:m2_macrophage``,
-    ``ent:mir-21-5p``, ``int:...``, ``phenotype:stemness``, ``evidence:in_vitro``,
-    ``cargo-class:miRNA``); ``expands_to`` the ids a query for it matches (a class: itself, its
-    sub-classes and their drugs) and ``labels`` their display names; ``via`` how the name matched
-    and ``source`` where that synonym comes from; ``notes`` anything the user should know.
-    """
-
-    query: str
-    kind: NameKind
-    id: str
-    name: str
-    via: str
-    matched: str
-    source: str | None = None
-    expands_to: tuple[str, ...] = ()
-    labels: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    @property
-    def covers(self) -> tuple[str, ...]:
-        """The labels of what the name stands for besides itself: a class's sub-classes and drugs,
-        a regimen's drugs, a parent cell type's subtypes, a precursor's mature forms. (A drug's
-        own classes are in ``expands_to`` - a query for it matches records stated for them - but
-        it does not stand for them.)"""
-        pairs = zip(self.expands_to, self.labels, strict=False)
-        if self.id.startswith("ther:"):
-            return tuple(lab for i, lab in pairs if i.startswith("ther:") and i != self.id)
-        return tuple(lab for i, lab in pairs if i != self.id)
-
-    @property
-    def expanded(self) -> bool:
-        """True when the name covers more than itself (a class, a regimen, a parent cell type, a precursor)."""
-        return bool(self.covers)
-
-    def describe(self) -> str:
-        """One line: what the name resolved to, how, and what it expanded to."""
-        text = f"'{self.query}' = {self.name} ({KIND_WORDS[self.kind]} {self.id}"
-        if self.via not in ("name", "id", "label"):
-            text += f"; {self.via}" + (f", source: {self.source}" if self.source else "")
-        text += ")"
-        if self.expanded:
-            text += f", expanded to {', '.join(self.covers)}"
-        for note in self.notes:
-            text += f"; {note}"
-        return text
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["kind"] = self.kind.value
-        d["expanded"] = self.expanded
-        return d
-
-
-# --- miRBase forms --------------------------------------------------------------------------------
-_MIR = re.compile(r"^(?P<species>hsa-)?(?P<fam>mir|mirna|microrna|let)-?(?P<num>\d+[a-z]?(?:-\d+)?)(?:-(?P<arm>[35]p))?$", re.I)
-
-
-@dataclass(frozen=True)
-class _Mir:
-    base: str  # "mir-21", "let-7a"
-    arm: str | None
-    precursor: bool  # written as a miRBase precursor (hsa-mir-21)
-
-
-def parse_mirna(name: str) -> _Mir | None:
-    """``hsa-miR-21-5p`` -> base ``mir-21``, arm ``5p``; ``hsa-mir-21`` is the precursor."""
-    m = _MIR.match(name.strip().replace(" ", ""))
-    if m is None:
-        return None
-    fam = "let" if m["fam"].casefold() == "let" else "mir"
-    precursor = bool(m["species"]) and m["fam"] == "mir" and not m["arm"]
-    return _Mir(f"{fam}-{m['num'].casefold()}", (m["arm"] or "").casefold() or None, precursor)
+__all__ = [
+    "KIND_OPTION",
+    "KIND_WORDS",
+    "NameEntry",
+    "NameIndex",
+    "NameInputError",
+    "NameKind",
+    "Resolved",
+    "Synonym",
+    "check_name",
+    "listing_command",
+    "norm",
+    "parse_mirna",
+]
 
 
 # --- the index ------------------------------------------------------------------------------------
@@ -446,21 +290,8 @@ class NameIndex:
             except UnknownNameError:
                 continue
         if not out:
-            raise self._unknown_anywhere(query)
+            raise name_errors.unknown_anywhere(self, query)
         return out
-
-    def _unknown_anywhere(self, query: str) -> UnknownNameError:
-        errors: list[UnknownNameError] = []
-        for kind in NameKind:
-            try:
-                self.resolve(query, kind)
-            except UnknownNameError as exc:
-                errors.append(exc)
-        for err in errors:  # a known drug that is not in the KB, a name of an unexpected role
-            if err.hint or (not err.suggestions and "unknown" not in str(err)):
-                return err
-        pool = [s.text for k in NameKind for e in self._kinds[k].entries if e.in_kb for s in e.synonyms if s.via != "id"]
-        return UnknownNameError("name", query, pool, listing="exoresist names")
 
     def resolve(self, name: str, kind: NameKind | str) -> Resolved:
         """Resolve ``name`` as a ``kind`` (see :class:`NameKind`); ``UnknownNameError`` otherwise."""
@@ -471,12 +302,12 @@ class NameIndex:
         if hit is not None:
             entry, syn = hit
             if not entry.in_kb:
-                raise self._not_in_kb(query, entry, syn)
+                raise name_errors.not_in_kb(self, query, entry, syn)
             return self._resolved(query, kind, entry, syn)
         if kind is NameKind.CARGO:
             ent = self._kinds[NameKind.ENTITY].get(query)
             if ent is not None:
-                raise self._not_a_cargo(query, ent[0])
+                raise name_errors.not_a_cargo(self, query, ent[0])
         if kind in (NameKind.CARGO, NameKind.ENTITY):
             found = self._mirna(query, kind)
             if found is not None:
@@ -485,7 +316,7 @@ class NameIndex:
             found = self._intervention_fallback(query)
             if found is not None:
                 return found
-        raise self._unknown(query, kind)
+        raise name_errors.unknown(self, query, kind)
 
     def _resolved(self, query: str, kind: NameKind, entry: NameEntry, syn: Synonym, notes: Sequence[str] = ()) -> Resolved:
         all_notes = list(notes)
@@ -511,7 +342,7 @@ class NameIndex:
         return str(getattr(rec, "name", ident)) if rec is not None else ident
 
     # --- miRNAs -------------------------------------------------------------------------------
-    def _mirnas(self) -> list[tuple[Entity, _Mir]]:
+    def _mirnas(self) -> list[tuple[Entity, MirnaName]]:
         out = []
         for e in self.kb.entities:
             if e.entity_type is not EntityType.MIRNA:
@@ -541,7 +372,7 @@ class NameIndex:
         if not family:
             return None
 
-        def arm_word(p: _Mir) -> str:
+        def arm_word(p: MirnaName) -> str:
             return f"{p.arm} arm" if p.arm else "arm not stated"
 
         if q.arm is not None:
@@ -643,148 +474,3 @@ class NameIndex:
     def _same_entity(self, name: str, ent: Entity) -> bool:
         hit = self._kinds[NameKind.ENTITY].get(name)
         return hit is not None and hit[0].id == ent.id
-
-    # --- errors -------------------------------------------------------------------------------
-    def _not_in_kb(self, query: str, entry: NameEntry, syn: Synonym) -> UnknownNameError:
-        known = {norm(d.drug): d for d in self.tables.therapies.known_drugs}.get(norm(entry.name))
-        desc = f" ({known.description})" if known else ""
-        if syn.via == "brand name":
-            text = f"'{query}' is the brand name of {entry.name}{desc}, a known drug that is not in the KB"
-        else:
-            text = f"'{query}' is a known drug{desc} that is not in the KB"
-        alternatives: list[str] = []
-        for c in known.classes if known else ():
-            node = self._class_nodes.get(c.value)
-            drugs = sorted(self._label(r) for r in self.drugs_of_class(c.value))
-            if node and drugs:
-                alternatives += [node.label, *drugs]
-        if alternatives:
-            shown = list(dict.fromkeys(alternatives))
-            text += f"; the KB has {', '.join(shown[:5])}" + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
-        return UnknownNameError(
-            "therapy", query, suggestions=[], message=f"{text} ({listing_command(NameKind.THERAPY)} lists them all)"
-        )
-
-    def _not_a_cargo(self, query: str, entry: NameEntry) -> UnknownNameError:
-        ent = self.kb.by_id[entry.id]
-        assert isinstance(ent, Entity)
-        names = {norm(n) for n in (ent.name, *ent.aliases)}
-        targeted = [i for i in self.kb.interventions if any(norm(n) in names for n in i.target_entities)]
-        payload = [i for i in self.kb.interventions if i.payload and norm(i.payload) in names]
-        on_axis = [
-            m.id
-            for m in self.kb.mechanisms
-            if any(norm(s.source) in names or norm(s.target) in names for s in m.axis)
-            or any(norm(p) in names for p in m.pathways)
-        ]
-        if targeted:
-            msg = f"'{query}' is an intervention target, not a cargo: try --intervention {targeted[0].id.removeprefix('int:')}"
-        elif payload:
-            msg = f"'{query}' is an intervention payload, not a cargo: try --intervention {payload[0].id.removeprefix('int:')}"
-        elif on_axis:
-            shown = ", ".join(on_axis[:3]) + (f" and {len(on_axis) - 3} more" if len(on_axis) > 3 else "")
-            msg = f"'{query}' ({ent.entity_type.value}) is on the axis or pathways of {shown}, not a cargo"
-        else:
-            msg = f"'{query}' is an entity ({ent.entity_type.value}) that no record carries as a cargo"
-        return UnknownNameError(
-            "cargo", query, suggestions=[], message=f"{msg} ({listing_command(NameKind.CARGO)} lists the cargos)"
-        )
-
-    def _unknown(self, query: str, kind: NameKind) -> UnknownNameError:
-        what = KIND_WORDS[kind]
-        hint, extra = self._other_kind_hint(query, kind)
-        scored: list[tuple[float, str]] = []
-        for e in self._kinds[kind].entries:
-            if not e.in_kb:
-                continue
-            texts = [s.text for s in e.synonyms if s.via != "id" or kind is NameKind.INTERVENTION]
-            best = max((similarity(query, t) for t in texts), default=0.0)
-            scored.append((best, self._display(e)))
-        scored.sort(key=lambda x: (-x[0], len(x[1]), x[1]))
-        suggestions: list[str] = list(extra)
-        for score, shown in scored:
-            if score < 0.6 or len(suggestions) >= 3:
-                break
-            if shown not in suggestions:
-                suggestions.append(shown)
-        if hint is None and kind is NameKind.THERAPY:
-            hint = self._drug_table_hint(query)
-            if hint is not None:  # a real drug: look-alike names would mislead
-                suggestions = [s for s in suggestions if similarity(query, s) >= 0.85]
-        return UnknownNameError(what, query, suggestions=suggestions[:3], hint=hint, listing=listing_command(kind))
-
-    @staticmethod
-    def _display(entry: NameEntry) -> str:
-        """How a suggestion names an entry: the vocabulary term that records and tables use for
-        cell types and other terms, the short id for interventions, else the name."""
-        if entry.kind in (NameKind.CELL, NameKind.PHENOTYPE, NameKind.EVIDENCE, NameKind.CARGO_CLASS):
-            return entry.id.split(":", 1)[1]
-        if entry.kind is NameKind.INTERVENTION:
-            return entry.id.removeprefix("int:")
-        return entry.name
-
-    def _other_kind_hint(self, query: str, kind: NameKind) -> tuple[str | None, list[str]]:
-        """If ``query`` names a thing of another kind, say what it is (and what to try)."""
-        order = [NameKind.INTERVENTION, NameKind.THERAPY, NameKind.ENTITY, NameKind.CELL, NameKind.PHENOTYPE]
-        order += [NameKind.EVIDENCE, NameKind.CARGO_CLASS]
-        for other in order:
-            if other is kind or (kind is NameKind.CARGO and other is NameKind.ENTITY):
-                continue
-            hit = self._kinds[other].get(query)
-            if hit is None or not hit[0].in_kb:
-                continue
-            entry = hit[0]
-            if other is NameKind.ENTITY and kind is NameKind.THERAPY:
-                ent = self.kb.by_id[entry.id]
-                assert isinstance(ent, Entity)
-                aimed = self._therapies_aimed_at(ent)
-                text = f"'{query}' is a {ent.entity_type.value} in the KB, not a therapy"
-                if aimed:
-                    text += f"; therapies aimed at it: {', '.join(aimed)}"
-                return text, aimed[:3]
-            word = KIND_WORDS[other]
-            short = entry.id.removeprefix("int:") if other is NameKind.INTERVENTION else entry.name
-            expected = KIND_WORDS[kind]
-            text = f"'{query}' is {_article(word)} {word} ({entry.id}), not {_article(expected)} {expected}"
-            return f"{text}: try {KIND_OPTION[other]} {short}", []
-        return None, []
-
-    def _therapies_aimed_at(self, ent: Entity) -> list[str]:
-        """Class labels and drug names of the therapies whose molecular target is ``ent``."""
-        symbols = {norm(n) for n in (ent.name, *ent.aliases, ent.hgnc_symbol or "") if n}
-        drugs = [t for t in self.kb.therapies if any(norm(s) in symbols for s in t.molecular_targets)]
-        labels: list[str] = []
-        for t in drugs:
-            deepest = max(t.therapy_classes, key=lambda c: len(self._ancestors(c.value)), default=None)
-            if deepest is not None:
-                label = self._class_nodes[deepest.value].label
-                if label not in labels:
-                    labels.append(label)
-        return labels + [t.name for t in drugs if t.name not in labels]
-
-    def _drug_table_hint(self, query: str) -> str | None:
-        """A drug the shipped DrugBank table knows but the KB does not."""
-        try:
-            from exoresist.kb.identifiers import IdentifierTableError, IdentifierTables
-
-            hits = IdentifierTables.load().drug(query)
-        except (ImportError, OSError, ValueError, IdentifierTableError):
-            return None
-        ids = sorted({h.identifier for h in hits if h.namespace == "DrugBank"})
-        if not ids:
-            return None
-        return f"'{query}' is a known drug (DrugBank {', '.join(ids)}) that is not in the KB"
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
-
-
-def cargo_class_of(entity: Entity) -> CargoClass | None:
-    return CARGO_CLASS_OF.get(entity.entity_type)
-
-
-def mechanisms_carrying(kb: KnowledgeBase, entity_ids: Iterable[str]) -> list[Mechanism]:
-    """Mechanism and hypothesis records whose cargo is one of ``entity_ids``."""
-    ids = set(entity_ids)
-    return [m for m in kb.mechanisms if kb.entity(m.cargo).id in ids]
