@@ -12,8 +12,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from exoresist.cli.common import TableOrJson, console, err_console, fail_on_errors
-from exoresist.kb import load_kb
+from exoresist.cli.common import (
+    RecordsOpt,
+    SchedulerOpt,
+    StandaloneOpt,
+    TableOrJson,
+    console,
+    err_console,
+    fail_on_errors,
+    load_kb_for,
+    output_dir_option,
+    output_file_option,
+)
 
 app = typer.Typer(help="Virtual patients and in-silico trials (Dask), calibration and sensitivity.", no_args_is_help=True)
 
@@ -30,7 +40,8 @@ def print_trial(run: Any) -> None:
     for spec in trial_tables(run.to_json_dict()):
         table = Table(title=spec["title"], title_justify="left")
         for col in spec["columns"]:
-            table.add_column(col, overflow="fold")
+            # record ids print whole; other cells may wrap
+            table.add_column(col, overflow="fold", no_wrap=col == "record")
         for row in spec["rows"]:
             table.add_row(*row)
         console.print(table)
@@ -48,15 +59,12 @@ def run_command(
     ] = 1000,
     months: Annotated[float, typer.Option("--months", help="Follow-up after the baseline scan (months).")] = 24.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="Dask scheduler address; default a local cluster; 'serial' runs in this process."),
-    ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Output folder: chunk Parquet files, patients.parquet, trial.json.")] = Path(
-        "out/trial"
-    ),
+    scheduler: SchedulerOpt = None,
+    out: Annotated[
+        Path, output_dir_option("--out", help="Output folder: chunk Parquet files, patients.parquet, trial.json.")
+    ] = Path("out/trial"),
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Patients per Dask task.")] = 50,
-    report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
+    report: Annotated[Path | None, output_file_option("--report", help="Also write the HTML report here.")] = None,
     knockouts: Annotated[
         bool,
         typer.Option(
@@ -65,13 +73,17 @@ def run_command(
         ),
     ] = False,
     fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
-    """Run (or resume) a virtual trial and print response, survival and comparisons per arm."""
+    """Run (or resume) a virtual trial and print response, survival and comparisons per arm.
+
+    With --records your own records act in every patient (the run key includes their content)."""
     from exoresist.cohort.calibration import calibrated_cohort
     from exoresist.cohort.runner import run_trial
     from exoresist.cohort.trial import TrialConfig
 
-    kb = load_kb()
+    kb = load_kb_for(records, standalone)
     config = TrialConfig(tuple(arm), population.value, patients, months, seed, chunk_size, calibrated_cohort(), knockouts)
     config.validate(kb)  # every argument checked before a cluster starts
     run = run_trial(kb, config, out, scheduler=scheduler, progress=sys.stderr.isatty() or fmt is TableOrJson.table)
@@ -97,12 +109,14 @@ def calibrate_command(
     patients: Annotated[int, typer.Option("--patients", help="Patients per arm.")] = 300,
     seed: Annotated[int, typer.Option("--seed")] = 2020,
     max_evaluations: Annotated[int, typer.Option("--max-evaluations")] = 80,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, or 'serial'.")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the simulated trial chunks.")] = Path("out/calibration"),
+    scheduler: SchedulerOpt = None,
+    out: Annotated[Path, output_dir_option("--out", help="Folder for the simulated trial chunks.")] = Path("out/calibration"),
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write docs/calibration.md (and its figure) here.")
+        Path | None, output_file_option("-o", "--output", help="Write docs/calibration.md (and its figure) here.")
     ] = None,
     fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Fit cohort parameters to SHARP and IMbrave150 (--fit), or show simulated vs published (--check)."""
     from exoresist.cohort import calibration as cal
@@ -113,7 +127,7 @@ def calibrate_command(
         raise typer.BadParameter("give --check or --fit")
     if patients < 10:
         raise typer.BadParameter(f"--patients must be at least 10, got {patients}")
-    kb = load_kb()
+    kb = load_kb_for(records, standalone)
     fit_record = None
     if do_fit:
         fit_record = cal.fit(
@@ -169,8 +183,10 @@ def sensitivity_command(
     samples: Annotated[int, typer.Option("--samples", help="Sobol base sample size (a power of 2).")] = 32,
     months: Annotated[float, typer.Option("--months")] = 24.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    figure: Annotated[Path | None, typer.Option("--figure", help="Write the ranking figure (PNG) here.")] = None,
+    figure: Annotated[Path | None, output_file_option("--figure", help="Write the ranking figure (PNG) here.")] = None,
     fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Sobol indices of PFS and response to the exosome parameters; mechanisms ranked by total effect."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -178,7 +194,7 @@ def sensitivity_command(
     from exoresist.cohort.calibration import calibrated_cohort
     from exoresist.cohort.sensitivity import run_sensitivity
 
-    kb = load_kb()
+    kb = load_kb_for(records, standalone)
     with Progress(
         TextColumn("Sobol samples"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err_console
     ) as bar:
@@ -203,7 +219,7 @@ def sensitivity_command(
         title=f"Sobol indices for {result.arm}: {result.n_samples} samples x {result.n_patients} patients", title_justify="left"
     )
     for col in ("rank", "parameter", "PFS ST (conf)", "PFS S1", "response ST (conf)", "response S1"):
-        t.add_column(col, overflow="fold")
+        t.add_column(col, no_wrap=col == "parameter", overflow="fold")
     pfs = result.table[result.table["output"] == "PFS"].sort_values("ST", ascending=False).to_dict(orient="records")
     resp = {r["parameter"]: r for r in result.table[result.table["output"] == "response"].to_dict(orient="records")}
     for k, r in enumerate(pfs, start=1):
@@ -224,11 +240,13 @@ DEMO_ARMS = ("sorafenib", "sorafenib+secretion-blockade", "atezolizumab+bevacizu
 
 @fail_on_errors
 def demo_command(
-    out: Annotated[Path, typer.Option("--out", help="Output folder (KB store, trial chunks, report.html).")] = Path("out"),
+    out: Annotated[Path, output_dir_option("--out", help="Output folder (KB store, trial chunks, report.html).")] = Path("out"),
     patients: Annotated[int, typer.Option("--patients", help="Patients per arm.")] = 1000,
     months: Annotated[float, typer.Option("--months")] = 24.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, or 'serial'.")] = None,
+    scheduler: SchedulerOpt = None,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """The main job: build the KB, run the default first-line trial, write out/report.html."""
     import time
@@ -240,7 +258,7 @@ def demo_command(
     from exoresist.report.trial_report import write_report
 
     started = time.perf_counter()
-    kb = load_kb()
+    kb = load_kb_for(records, standalone)
     info, xrefs, _ = build_resolved_store(kb, f"sqlite:///{out / 'kb.sqlite'}")
     err_console.print(f"1/3 knowledge base: {info.n_records} records, {len(xrefs)} identifiers resolved, store {info.url}")
     cohort = cal.calibrated_cohort()
