@@ -188,6 +188,13 @@ def _is_store(path: Path) -> bool:
     return row is not None
 
 
+def serve_scheduler(text: str, option: str = "--scheduler") -> str:
+    """``local`` (a Dask cluster the server starts), ``serial``, or a scheduler address (``exoresist serve``)."""
+    if text.strip() == "local":
+        return "local"
+    return scheduler_address(text, option)
+
+
 def scheduler_address(text: str, option: str = "--scheduler") -> str:
     """``serial``, or a Dask scheduler address ``[tcp://]host:port``."""
     raw = _plain(text, option, "a Dask scheduler address such as tcp://127.0.0.1:8786, or 'serial'")

@@ -70,7 +70,7 @@ def _cases() -> list[tuple[str, str, str, str]]:
                 cases += [(command, opt, v, what) for what, v in BAD_DIRS.items()]
             elif check in ("_db_read", "_db_write"):
                 cases += [(command, opt, v, "malformed URL") for v in BAD_URLS["db"]]
-            elif check == "scheduler_address":
+            elif check in ("scheduler_address", "serve_scheduler"):
                 cases += [(command, opt, v, "malformed address") for v in BAD_URLS["scheduler"]]
     return cases
 

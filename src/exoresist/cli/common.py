@@ -52,7 +52,7 @@ def _escape(text: str) -> str:
 
 
 # --- checked options --------------------------------------------------------------------------------
-def _checked(check: Callable[[str, str], Any], option: str) -> Callable[[Any], Any]:
+def checked(check: Callable[[str, str], Any], option: str) -> Callable[[Any], Any]:
     """A typer ``parser`` running ``check(value, option)`` on the raw text: a bad value ends the
     command at once with one line (exit status 1)."""
 
@@ -68,12 +68,12 @@ def _checked(check: Callable[[str, str], Any], option: str) -> Callable[[Any], A
 
 def output_file_option(*names: str, help: str) -> Any:
     """An option naming a file to write: checked (not empty, not a folder, writable place) at parse time."""
-    return typer.Option(*names, parser=_checked(preflight.output_file, names[-1]), help=help, metavar="FILE")
+    return typer.Option(*names, parser=checked(preflight.output_file, names[-1]), help=help, metavar="FILE")
 
 
 def output_dir_option(*names: str, help: str) -> Any:
     """An option naming a folder to write into: checked (not empty, not a file, writable place) at parse time."""
-    return typer.Option(*names, parser=_checked(preflight.output_dir, names[-1]), help=help, metavar="DIR")
+    return typer.Option(*names, parser=checked(preflight.output_dir, names[-1]), help=help, metavar="DIR")
 
 
 def _db_read(value: str, option: str) -> str:
@@ -88,7 +88,7 @@ DbOpt = Annotated[
     str | None,
     typer.Option(
         "--db",
-        parser=_checked(_db_read, "--db"),
+        parser=checked(_db_read, "--db"),
         metavar="URL",
         help="SQLAlchemy URL of a store built by 'exoresist kb build' (sqlite:///PATH or postgresql+psycopg://...), "
         "read instead of the shipped YAML records.",
@@ -98,7 +98,7 @@ DbWriteOpt = Annotated[
     str | None,
     typer.Option(
         "--db",
-        parser=_checked(_db_write, "--db"),
+        parser=checked(_db_write, "--db"),
         metavar="URL",
         help="SQLAlchemy URL to write (default $EXORESIST_DB or sqlite:///exoresist-kb.sqlite); an existing file that "
         "is not a KB store is never replaced.",
@@ -108,7 +108,7 @@ SchedulerOpt = Annotated[
     str | None,
     typer.Option(
         "--scheduler",
-        parser=_checked(preflight.scheduler_address, "--scheduler"),
+        parser=checked(preflight.scheduler_address, "--scheduler"),
         metavar="ADDRESS",
         help="Dask scheduler address (tcp://HOST:PORT); default a local cluster; 'serial' runs in this process.",
     ),
