@@ -109,10 +109,43 @@ def test_unknown_field_and_kind(tmp_path: Path) -> None:
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     broken = MINI_MECHANISMS.replace("[apoptosis_evasion]", "[nope]").replace("ther:sorafenib", "ther:nope")
     write_mini(tmp_path, mechanisms_yaml=broken)
-    # the shape error stops that record before its references are checked: one issue, not two
-    assert len(_issues(tmp_path)) == 1
+    # a shape error does not hide the record's reference errors: both are reported in one pass
+    issues = _issues(tmp_path)
+    assert len(issues) == 2
+    assert any("phenotypes.0: unknown term 'nope'" in i for i in issues)
+    assert any("therapies.0.therapy: unknown therapy 'ther:nope'" in i for i in issues)
     (tmp_path / "x.yaml").write_text("oops: [\n", encoding="utf-8")
-    assert len(_issues(tmp_path)) == 2
+    assert len(_issues(tmp_path)) == 3
+
+
+def test_a_grade_rule_does_not_hide_unknown_therapy_and_cargo(tmp_path: Path) -> None:
+    # the issue's case: an evidence-grade rule used to be the only error until it was fixed
+    broken = (
+        MINI_MECHANISMS.replace("evidence_grade: B", "evidence_grade: A")
+        .replace("ther:sorafenib", "ther:sorafenid")
+        .replace("  cargo: circX\n", "  cargo: circZ\n")
+    )
+    write_mini(tmp_path, mechanisms_yaml=broken)
+    issues = _issues(tmp_path)
+    assert any("evidence_grade A needs in_vitro and in_vivo" in i for i in issues)
+    assert any("therapies.0.therapy: unknown therapy 'ther:sorafenid'" in i and "ther:sorafenib" in i for i in issues)
+    assert any("cargo: unknown entity 'circZ'" in i for i in issues)
+
+
+def test_an_invalid_entity_still_defines_its_name(tmp_path: Path) -> None:
+    # an entity that fails validation is reported once; records naming it get no knock-on error
+    from tests.conftest import MINI_ENTITIES
+
+    write_mini(tmp_path, entities_yaml=MINI_ENTITIES.replace("name: PTEN", "name: PTEN\n  colour: blue"))
+    issues = _issues(tmp_path)
+    assert len(issues) == 1 and "colour: unknown field" in issues[0]
+
+
+def test_an_empty_record_file_is_an_error(tmp_path: Path) -> None:
+    write_mini(tmp_path)
+    (tmp_path / "empty.yaml").write_text("# nothing yet\n", encoding="utf-8")
+    (issue,) = _issues(tmp_path)
+    assert "empty.yaml" in issue and "holds no records" in issue
 
 
 def test_missing_path(tmp_path: Path) -> None:

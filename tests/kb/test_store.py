@@ -70,5 +70,5 @@ def test_foreign_database_is_rejected(tmp_path: Path) -> None:
 
 
 def test_invalid_url() -> None:
-    with pytest.raises(StoreError, match="invalid database URL"):
+    with pytest.raises(StoreError, match="not a database URL"):
         read_store("not a url at all")

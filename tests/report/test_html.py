@@ -119,7 +119,7 @@ def test_table_numbers_are_formatted(trial: TrialData, tmp_path: Path) -> None:
 def test_calibration_table(trial: TrialData, full_report: str) -> None:
     table = full_report[full_report.index('id="calibration-table"') :]
     row = trial.calibration.iloc[0]
-    assert f"<td>1</td><td class=\"text\">{row['trial']}</td>" in table
+    assert f'<td>1</td><td class="text">{row["trial"]}</td>' in table
     assert f"<td>{row['published']:.1f}</td><td>{row['simulated']:.1f}</td>" in table
     hr = trial.calibration[trial.calibration["unit"] == "ratio"].iloc[0]
     assert f"<td>{hr['published']:.2f}</td><td>{hr['simulated']:.2f}</td>" in table

@@ -93,7 +93,7 @@ def test_simulation_bad_input_is_422_naming_the_field(client: TestClient) -> Non
     cases = [
         ({"therapies": ["sorafinib"]}, ["body", "therapies"], "sorafenib"),
         ({"interventions": ["secretion-blokade"]}, ["body", "interventions"], None),
-        ({"knockouts": ["circSOR"]}, ["body", "knockouts"], "circSORE"),
+        ({"knockouts": ["circSOR"]}, ["body", "knockouts"], "circRNA-SORE"),
         ({"params": {"k_nope": 1.0}}, ["body", "params"], None),
         ({"days": 4000}, ["body", "days"], None),
         ({"days": 3000, "every": 0.1}, ["body", "every"], None),

@@ -14,7 +14,7 @@ from exoresist.kb.store import open_kb
 
 
 def test_records_are_kb_query_rows_with_paging(client: TestClient, kb: KnowledgeBase) -> None:
-    want = [record_row(kb, m) for m in kb.query(therapy="sorafenib")]
+    want = [record_row(kb, m) for m in kb.query(therapy="sorafenib", include_hypotheses=True)]
     got = client.get("/api/v1/records", params={"therapy": "sorafenib", "limit": 5, "offset": 3}).json()
     assert got["total"] == len(want) > 8
     assert (got["limit"], got["offset"]) == (5, 3)
@@ -27,7 +27,7 @@ def test_records_are_kb_query_rows_with_paging(client: TestClient, kb: Knowledge
 
 def test_class_filter_and_grade_and_words(client: TestClient, kb: KnowledgeBase) -> None:
     pd1 = client.get("/api/v1/records", params={"therapy": "anti-PD-1", "limit": 500}).json()
-    assert {r["id"] for r in pd1["items"]} == {m.id for m in kb.query(therapy="anti-PD-1")}
+    assert {r["id"] for r in pd1["items"]} == {m.id for m in kb.query(therapy="anti-PD-1", include_hypotheses=True)}
     a = client.get("/api/v1/records", params={"grade": "A", "facets": "true", "limit": 500}).json()
     assert a["facets"]["grade"] == {"A": a["total"]}
     words = client.get("/api/v1/records", params={"q": "TIM-3 NK"}).json()
@@ -39,7 +39,7 @@ def test_unknown_name_is_422_with_field_and_suggestion(client: TestClient) -> No
     assert r.status_code == 422
     (d,) = r.json()["detail"]
     assert d["loc"] == ["query", "cargo"]
-    assert "circSORE" in d["suggestions"]
+    assert "circRNA-SORE" in d["suggestions"]
     r = client.get("/api/v1/records", params={"donor": "hcc cel", "recipient": "nk_cell"})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "donor"]
     r = client.get("/api/v1/records", params={"grade": "Z"})
@@ -66,7 +66,7 @@ def test_record_item_is_kb_show_plus_citation(client: TestClient) -> None:
 
 
 def test_export_has_every_match_in_each_format(client: TestClient, kb: KnowledgeBase) -> None:
-    n = len(kb.query(cargo_class="miRNA"))
+    n = len(kb.query(cargo_class="miRNA", include_hypotheses=True))
     for fmt, count in (
         ("json", lambda t: len(__import__("json").loads(t))),
         ("jsonl", lambda t: len(t.splitlines())),

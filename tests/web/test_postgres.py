@@ -77,7 +77,7 @@ def test_serve_on_postgresql(pg_url: str, kb: KnowledgeBase, tmp_path: Path) -> 
         assert stats["content_hash"] == kb.content_hash == c.get("/").headers["x-kb-content-hash"]
         assert "password" not in str(stats["provenance"]) and "exoresist:" not in str(stats["provenance"])
         found = c.get("/api/v1/records", params={"therapy": "sorafenib", "limit": 500}).json()
-        assert [r["id"] for r in found["items"]] == [m.id for m in kb.query(therapy="sorafenib")]
+        assert [r["id"] for r in found["items"]] == [m.id for m in kb.query(therapy="sorafenib", include_hypotheses=True)]
         explain = c.get("/api/v1/graph/explain", params={"cargo": "circUHRF1", "therapy": "anti-PD-1"})
         assert explain.status_code == 200 and explain.json()["n_routes"] >= 1
         page = c.get("/records/mech:circuhrf1-nk-tim3")

@@ -1,17 +1,20 @@
-"""What every CLI command shares: the consoles, error reporting, atomic writes and the scenario options."""
+"""What every CLI command shares: the consoles, error reporting, atomic writes, the scenario options,
+and the options that name outputs, stores, schedulers and extra records - each checked (by
+:mod:`exoresist.preflight`) while the command line is parsed, before any work starts."""
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
+from exoresist import preflight
 from exoresist.atomic import write_text
 from exoresist.kb.errors import KBValidationError, UnknownNameError
 from exoresist.kb.store import StoreError
@@ -36,21 +39,137 @@ class ContextChoice(StrEnum):
     patient = "patient"
 
 
-# The scenario options of the model commands (``simulate``, ``model show``, ``model export-sbml``),
-# declared once; each command gives the default.
+def fail(message: str) -> NoReturn:
+    """Print ``error: message`` (one line) on stderr and exit with status 1."""
+    err_console.print(f"[red]error[/red]: {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+# --- checked options --------------------------------------------------------------------------------
+def checked(check: Callable[[str, str], Any], option: str) -> Callable[[Any], Any]:
+    """A typer ``parser`` running ``check(value, option)`` on the raw text: a bad value ends the
+    command at once with one line (exit status 1)."""
+
+    def parse(value: Any) -> Any:
+        try:
+            return check(value, option)
+        except preflight.PreflightError as exc:
+            fail(_escape(str(exc)))
+
+    parse.checked_by = check.__name__  # type: ignore[attr-defined]  # lets tests find every checked option
+    return parse
+
+
+def output_file_option(*names: str, help: str) -> Any:
+    """An option naming a file to write: checked (not empty, not a folder, writable place) at parse time."""
+    return typer.Option(*names, parser=checked(preflight.output_file, names[-1]), help=help, metavar="FILE")
+
+
+def output_dir_option(*names: str, help: str) -> Any:
+    """An option naming a folder to write into: checked (not empty, not a file, writable place) at parse time."""
+    return typer.Option(*names, parser=checked(preflight.output_dir, names[-1]), help=help, metavar="DIR")
+
+
+def _db_read(value: str, option: str) -> str:
+    return preflight.db_url(value, option, write=False)
+
+
+def _db_write(value: str, option: str) -> str:
+    return preflight.db_url(value, option, write=True)
+
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        parser=checked(_db_read, "--db"),
+        metavar="URL",
+        help="SQLAlchemy URL of a store built by 'exoresist kb build' (sqlite:///PATH or postgresql+psycopg://...), "
+        "read instead of the shipped YAML records.",
+    ),
+]
+DbWriteOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        parser=checked(_db_write, "--db"),
+        metavar="URL",
+        help="SQLAlchemy URL to write (default $EXORESIST_DB or sqlite:///exoresist-kb.sqlite); an existing file that "
+        "is not a KB store is never replaced.",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        parser=checked(preflight.scheduler_address, "--scheduler"),
+        metavar="ADDRESS",
+        help="Dask scheduler address (tcp://HOST:PORT); default a local cluster; 'serial' runs in this process.",
+    ),
+]
+RecordsOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--records",
+        metavar="PATH",
+        help="Your own YAML record files or folders, validated and added to the KB (repeatable).",
+    ),
+]
+StandaloneOpt = Annotated[bool, typer.Option("--standalone", help="Use only the --records files, without the shipped KB.")]
+
+HYPOTHESES_HELP = (
+    "Include hypothesis records (claims the review makes without direct evidence in HCC, grade D). "
+    "Every command leaves them out unless given this option."
+)
+HypoOpt = Annotated[bool, typer.Option("--include-hypotheses", help=HYPOTHESES_HELP)]
+#: The same default, said in a command's description.
+HYPOTHESES_DEFAULT = (
+    "Hypothesis records (claims without direct evidence in HCC, grade D) are left out unless --include-hypotheses "
+    "is given, as in every command."
+)
+
+
+def load_kb_for(records: Sequence[Path] | None, standalone: bool = False, db: str | None = None) -> Any:
+    """The KB a command reads: the shipped records (or the store at ``db``) plus ``records``;
+    with ``standalone``, the ``records`` alone."""
+    from exoresist.kb import extend_kb, load_kb
+    from exoresist.kb.store import read_store
+
+    if standalone and not records:
+        fail("--standalone needs --records: give the record files to use instead of the shipped KB")
+    if db is not None:
+        if standalone:
+            fail("--standalone reads only --records; leave out --db")
+        kb = read_store(db).kb
+        return extend_kb(kb, records) if records else kb
+    if standalone:
+        return load_kb(records)
+    return load_kb(extra=records or ())
+
+
+# --- the scenario options of the model commands ---------------------------------------------------
 ContextOpt = Annotated[ContextChoice, typer.Option("--context", help="culture, mouse (nude xenograft) or patient.")]
 TherapyOpt = Annotated[
-    list[str] | None, typer.Option("--therapy", help="Therapy name, alias or regimen (atezolizumab+bevacizumab); repeatable.")
+    list[str] | None,
+    typer.Option("--therapy", help="Therapy name, alias, brand or regimen (atezolizumab+bevacizumab); repeatable."),
 ]
 InterventionOpt = Annotated[
     list[str] | None,
-    typer.Option("--intervention", help="Intervention id, name or short form (secretion-blockade, anti-pigr); repeatable."),
+    typer.Option(
+        "--intervention",
+        help="Intervention id, name, alias, payload or compound (secretion-blockade, anti-pIgR, GW4869); repeatable.",
+    ),
 ]
 KnockoutOpt = Annotated[
     list[str] | None, typer.Option("--knockout", help="Record id to switch off, or a cargo name (all its records); repeatable.")
 ]
 DaysOpt = Annotated[float, typer.Option("--days", min=0.001, help="Simulated days.")]
-HypoOpt = Annotated[bool, typer.Option("--include-hypotheses", help="Let hypothesis records act too.")]
 ParamOpt = Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE override; repeatable.")]
 
 P = ParamSpec("P")
@@ -58,22 +177,26 @@ R = TypeVar("R")
 
 
 def fail_on_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn the library's user-facing errors into a clear message on stderr and exit code 1."""
+    """Turn the library's user-facing errors into one clear line on stderr and exit code 1."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except KBValidationError as exc:
-            err_console.print(f"[red]error[/red]: {len(exc.issues)} problem(s) found; nothing was written", highlight=False)
+            err_console.print(f"[red]error[/red]: {len(exc.issues)} problem(s) found in the records", highlight=False)
             for issue in exc.issues:
                 err_console.print(f"  - {issue}", highlight=False, markup=False)
             raise typer.Exit(1) from None
+        except (UnknownNameError, StoreError, preflight.PreflightError) as exc:
+            fail(_escape(str(exc)))
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            fail(_escape(f"cannot write or read{where}: {exc.strerror or exc}"))
         except Exception as exc:
-            if not isinstance(exc, (UnknownNameError, StoreError, *_model_errors())):
+            if not isinstance(exc, _model_errors()):
                 raise
-            err_console.print(f"[red]error[/red]: {exc}", highlight=False)
-            raise typer.Exit(1) from None
+            fail(_escape(str(exc)))
 
     return wrapper
 

@@ -9,8 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from exoresist.cli.common import TableOrJson, console, err_console, fail_on_errors
-from exoresist.kb import load_kb
+from exoresist.cli.common import RecordsOpt, StandaloneOpt, TableOrJson, console, err_console, fail_on_errors, load_kb_for
 
 app = typer.Typer(help="In-silico replays of the review's experiments.", no_args_is_help=True)
 
@@ -23,11 +22,13 @@ def run(
     specificity: Annotated[
         bool, typer.Option("--specificity/--no-specificity", help="Also run the knockout specificity checks.")
     ] = True,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Every experimental claim: record, protocol, expected direction, simulated effect, pass/fail."""
     from exoresist.experiments import claims, run_claims, specificity_checks
 
-    kb = load_kb()
+    kb = load_kb_for(records, standalone)
     selected = claims(kb)
     if record:
         unknown = [r for r in record if r not in kb.by_id]
@@ -70,7 +71,7 @@ def run(
     else:
         table = Table(title=f"{n_pass} of {len(rows)} claims reproduced", title_justify="left")
         for col in ("record", "protocol", "therapy", "expected", "effect", "result", "detail"):
-            table.add_column(col, overflow="fold")
+            table.add_column(col, no_wrap=col == "record", overflow="fold")
         for r in rows:
             table.add_row(
                 str(r["record_id"]),
@@ -85,7 +86,7 @@ def run(
         if spec_rows:
             st = Table(title="specificity: knockout changes linked drugs, not others", title_justify="left")
             for col in ("record", "result", "detail"):
-                st.add_column(col, overflow="fold")
+                st.add_column(col, no_wrap=col == "record", overflow="fold")
             for r in spec_rows:
                 st.add_row(str(r["record_id"]), "[green]pass[/green]" if r["passed"] else "[red]FAIL[/red]", str(r["detail"]))
             console.print(st)

@@ -11,7 +11,17 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from exoresist.cli.common import console, err_console, fail_on_errors
+from exoresist.cli.common import (
+    DbOpt,
+    HypoOpt,
+    RecordsOpt,
+    StandaloneOpt,
+    console,
+    err_console,
+    fail_on_errors,
+    load_kb_for,
+    output_file_option,
+)
 from exoresist.graph import (
     EXPORTERS,
     GraphError,
@@ -25,8 +35,10 @@ from exoresist.graph import (
     save_figure,
     targets,
 )
-from exoresist.kb import load_kb
-from exoresist.kb.store import read_store
+from exoresist.graph.draw import FIGURE_FORMATS
+from exoresist.graph.errors import UnknownFormatError
+from exoresist.graph.hints import answer
+from exoresist.kb import KnowledgeBase
 
 app = typer.Typer(help="The signed mechanism graph: explain, routes, targets, compare, export, draw.", no_args_is_help=True)
 
@@ -41,14 +53,9 @@ class OutFormat(StrEnum):
 
 ExportFormat = StrEnum("ExportFormat", {name.replace("-", "_"): name for name in EXPORTERS})  # type: ignore[misc]
 
-RecordsOption = Annotated[
-    list[Path] | None, typer.Option("--records", help="YAML files or folders of records (default: the shipped KB).")
-]
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="SQLAlchemy URL of a store built by 'exoresist kb build' (instead of the YAML records)."),
-]
-HypOption = Annotated[bool, typer.Option("--include-hypotheses", help="Also compile hypothesis records (excluded by default).")]
+RecordsOption = RecordsOpt
+DbOption = DbOpt
+HypOption = HypoOpt
 FormatOption = Annotated[OutFormat, typer.Option("--format")]
 
 
@@ -66,12 +73,26 @@ def _graph_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _graph(records: list[Path] | None, include_hypotheses: bool, db: str | None = None) -> MechanismGraph:
-    """The graph of the KB in ``db`` (a built store), else of the YAML ``records`` (default: shipped)."""
-    if db is not None and records:
-        raise typer.BadParameter("give --db or --records, not both")
-    kb = read_store(db).kb if db is not None else load_kb(records)
-    return build_graph(kb, include_hypotheses=include_hypotheses)
+def _kb(records: list[Path] | None, db: str | None, standalone: bool) -> KnowledgeBase:
+    """The KB of ``db`` (a built store) or the shipped records, plus ``--records``."""
+    kb: KnowledgeBase = load_kb_for(records, standalone, db)
+    return kb
+
+
+def _notes(kb: KnowledgeBase, **names: str | list[str] | None) -> None:
+    """Say how a name was read when it was not taken literally (a class expanded, a brand, a miRBase form)."""
+    for option, value in names.items():
+        for name in [value] if isinstance(value, str) else value or []:
+            resolved = kb.names.resolve(name, option)
+            if resolved.expanded or resolved.notes or resolved.via not in ("name", "id", "label"):
+                err_console.print(f"note: --{option} {resolved.describe()}", highlight=False, markup=False)
+
+
+def _graph(
+    records: list[Path] | None, include_hypotheses: bool, db: str | None = None, standalone: bool = False
+) -> MechanismGraph:
+    """The graph of that KB."""
+    return build_graph(_kb(records, db, standalone), include_hypotheses=include_hypotheses)
 
 
 def _emit(result: Any, fmt: OutFormat) -> None:
@@ -91,9 +112,12 @@ def explain_cmd(
     records: RecordsOption = None,
     db: DbOption = None,
     include_hypotheses: HypOption = False,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Every route from a cargo (or its donor cell) to a therapy: net sign, steps, records, weakest evidence."""
-    _emit(explain(_graph(records, include_hypotheses, db), cargo=cargo, therapy=therapy), fmt)
+    kb = _kb(records, db, standalone)
+    _notes(kb, cargo=cargo, therapy=therapy)  # a name of another kind (an intervention target, ...) fails here
+    _emit(answer(kb, include_hypotheses, lambda mg: explain(mg, cargo=cargo, therapy=therapy)), fmt)
 
 
 @app.command("routes")
@@ -105,9 +129,12 @@ def routes_cmd(
     records: RecordsOption = None,
     db: DbOption = None,
     include_hypotheses: HypOption = False,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """All cargos and mechanisms that confer resistance to a therapy, by phenotype and by donor cell."""
-    _emit(routes(_graph(records, include_hypotheses, db), therapy=therapy), fmt)
+    kb = _kb(records, db, standalone)
+    _notes(kb, therapy=therapy)
+    _emit(answer(kb, include_hypotheses, lambda mg: routes(mg, therapy=therapy)), fmt)
 
 
 @app.command("targets")
@@ -120,9 +147,12 @@ def targets_cmd(
     records: RecordsOption = None,
     db: DbOption = None,
     include_hypotheses: HypOption = False,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Nodes and interventions ranked by the share of resistance routes they cut, with the minimum vertex cut."""
-    _emit(targets(_graph(records, include_hypotheses, db), therapy=therapy, top=top), fmt)
+    kb = _kb(records, db, standalone)
+    _notes(kb, therapy=therapy)
+    _emit(answer(kb, include_hypotheses, lambda mg: targets(mg, therapy=therapy, top=top)), fmt)
 
 
 @app.command("compare")
@@ -134,12 +164,15 @@ def compare_cmd(
     records: RecordsOption = None,
     db: DbOption = None,
     include_hypotheses: HypOption = False,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Mechanisms, cargos and phenotypes shared by the therapies, and those specific to each."""
     if len(therapy) < 2:
         err_console.print("[red]error[/red]: give --therapy at least twice", highlight=False)
         raise typer.Exit(1)
-    _emit(compare(_graph(records, include_hypotheses, db), therapies=therapy), fmt)
+    kb = _kb(records, db, standalone)
+    _notes(kb, therapy=therapy)
+    _emit(answer(kb, include_hypotheses, lambda mg: compare(mg, therapies=therapy)), fmt)
 
 
 @app.command("export")
@@ -147,13 +180,14 @@ def compare_cmd(
 @_graph_errors
 def export_cmd(
     fmt: Annotated[ExportFormat, typer.Option("--format", help="Export format.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="File to write (atomically).")],
+    output: Annotated[Path, output_file_option("-o", "--output", help="File to write (atomically).")],
     records: RecordsOption = None,
     db: DbOption = None,
     include_hypotheses: HypOption = False,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Write the whole graph as GraphML, Cytoscape JSON, CX2, SBML-qual or DOT."""
-    mg = _graph(records, include_hypotheses, db)
+    mg = _graph(records, include_hypotheses, db, standalone)
     export_graph(mg, str(fmt.value), output)
     console.print(
         f"wrote {mg.graph.number_of_nodes()} nodes and {mg.graph.number_of_edges()} edges as {fmt.value} to {output}",
@@ -165,15 +199,21 @@ def export_cmd(
 @fail_on_errors
 @_graph_errors
 def draw_cmd(
-    output: Annotated[Path, typer.Option("-o", "--output", help="Figure file: .png, .svg or .pdf.")],
+    output: Annotated[Path, output_file_option("-o", "--output", help="Figure file: .png, .svg or .pdf.")],
     therapy: Annotated[str | None, typer.Option(help="Only the routes to this therapy.")] = None,
     cargo: Annotated[str | None, typer.Option(help="Only the routes from this cargo.")] = None,
     interventions: Annotated[bool, typer.Option("--interventions", help="Also draw interventions and what they block.")] = False,
     records: RecordsOption = None,
     db: DbOption = None,
     include_hypotheses: HypOption = False,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """A layered figure: donor cells -> cargos -> genes/pathways -> phenotypes -> therapies."""
-    fig = draw(_graph(records, include_hypotheses, db), therapy=therapy, cargo=cargo, interventions=interventions)
+    fmt = output.suffix.lstrip(".").lower()
+    if fmt not in FIGURE_FORMATS:  # before any work
+        raise UnknownFormatError(fmt or str(output), list(FIGURE_FORMATS))
+    kb = _kb(records, db, standalone)
+    _notes(kb, therapy=therapy, cargo=cargo)
+    fig = answer(kb, include_hypotheses, lambda mg: draw(mg, therapy=therapy, cargo=cargo, interventions=interventions))
     save_figure(fig, output)
     console.print(f"wrote {output}", highlight=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from exoresist import __version__
-from exoresist.cli import experiments, graph, kb, model, serve, trial
+from exoresist.cli import experiments, graph, kb, model, names, serve, trial
 from exoresist.cli.common import fail_on_errors
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.add_typer(trial.app, name="trial")
 app.command("demo")(trial.demo_command)
 app.command("simulate")(fail_on_errors(model.simulate_command))
 app.command("serve")(serve.serve_command)
+app.command("names")(names.names_command)
 
 
 def _version(value: bool) -> None:

@@ -18,12 +18,17 @@ from exoresist.cli.common import (
     InterventionOpt,
     KnockoutOpt,
     ParamOpt,
+    RecordsOpt,
+    StandaloneOpt,
     TherapyOpt,
     console,
+    err_console,
     fail_on_errors,
+    load_kb_for,
+    output_file_option,
     write_or_check,
 )
-from exoresist.kb import KnowledgeBase, load_kb
+from exoresist.kb import KnowledgeBase
 from exoresist.model.api import (
     Scenario,
     build_model,
@@ -57,22 +62,35 @@ def _model(
     knockout: list[str] | None,
     days: float,
     hypotheses: bool,
+    records: list[Path] | None = None,
+    standalone: bool = False,
 ) -> ModelSpec:
-    """Load the KB once and assemble the scenario the options describe."""
-    kb = load_kb()
-    return build_model(kb, _scenario(kb, context, therapy, intervention, knockout, days, hypotheses))
+    """Load the KB once (with the user's --records) and assemble the scenario the options describe."""
+    kb, scenario = _scenario(context, therapy, intervention, knockout, days, hypotheses, records, standalone)
+    return build_model(kb, scenario)
 
 
 def _scenario(
-    kb: KnowledgeBase,
     context: ContextChoice,
     therapy: list[str] | None,
     intervention: list[str] | None,
     knockout: list[str] | None,
     days: float,
     hypotheses: bool,
-) -> Scenario:
-    return make_scenario(
+    records: list[Path] | None = None,
+    standalone: bool = False,
+) -> tuple[KnowledgeBase, Scenario]:
+    """The KB (with the user's --records) and the scenario of the options; a note for every name
+    that was not taken literally (a brand, class or miRBase form)."""
+    kb = load_kb_for(records, standalone)
+    for kind, names in (("therapy", therapy or []), ("intervention", intervention or [])):
+        for name in names:
+            if kind == "therapy" and "+" in name:
+                continue  # a regimen written with '+': its parts are resolved by the model
+            resolved = kb.names.resolve(name, kind)
+            if resolved.via not in ("name", "id", "label"):
+                err_console.print(f"note: --{kind} {resolved.describe()}", highlight=False, markup=False)
+    return kb, make_scenario(
         kb,
         context=context.value,
         therapies=therapy or (),
@@ -93,9 +111,11 @@ def show(
     days: DaysOpt = 365.0,
     include_hypotheses: HypoOpt = False,
     fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.text,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Species, processes, parameters and events of a scenario's model, each with its records."""
-    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses)
+    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses, records, standalone)
     data = describe(spec)
     if fmt is ShowFormat.json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -111,7 +131,7 @@ def show(
     ):
         table = Table(title=title, title_justify="left")
         for c in cols:
-            table.add_column(c, overflow="fold")
+            table.add_column(c, no_wrap=c == "name", overflow="fold")
         for row in rows:
             table.add_row(*(", ".join(row[c]) if isinstance(row[c], list) else str(row[c]) for c in cols))
         console.print(table)
@@ -122,7 +142,7 @@ def show(
 @app.command("export-sbml")
 @fail_on_errors
 def export_sbml(
-    output: Annotated[Path, typer.Option("-o", "--output", help="SBML file to write.")],
+    output: Annotated[Path, output_file_option("-o", "--output", help="SBML file to write.")],
     context: ContextOpt = ContextChoice.patient,
     therapy: TherapyOpt = None,
     intervention: InterventionOpt = None,
@@ -130,11 +150,13 @@ def export_sbml(
     days: DaysOpt = 365.0,
     include_hypotheses: HypoOpt = False,
     param: ParamOpt = None,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """SBML Level 3 core of a scenario's model, with units and dosing as events."""
     from exoresist.model.sbml import write_sbml
 
-    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses)
+    spec = _model(context, therapy, intervention, knockout, days, include_hypotheses, records, standalone)
     values = parameters_with_overrides(spec, parse_overrides(param or []))[0]
     write_sbml(spec, output, dict(zip(spec.parameter_names, values.tolist(), strict=True)))
     console.print(
@@ -146,11 +168,16 @@ def export_sbml(
 @app.command()
 @fail_on_errors
 def parameters(
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (docs/parameters.md).")] = None,
+    output: Annotated[Path | None, output_file_option("-o", "--output", help="Write here (docs/parameters.md).")] = None,
     check: Annotated[bool, typer.Option(help="Exit non-zero if OUTPUT is out of date.")] = False,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
-    """The parameter table (unit, default, prior, source), as Markdown."""
-    write_or_check(parameter_table_markdown(), output, check, "exoresist model parameters -o")
+    """The parameter table (unit, default, prior, source), as Markdown; with --records, also the
+    strength parameters that your mechanism records add."""
+    kb = load_kb_for(records, standalone) if records else None
+    added = [r.id for r in kb.added_records()] if kb is not None else []
+    write_or_check(parameter_table_markdown(kb, added), output, check, "exoresist model parameters -o")
 
 
 HEADERS = {
@@ -174,12 +201,13 @@ def simulate_command(
     param: ParamOpt = None,
     every: Annotated[float, typer.Option("--every", min=0.001, help="Days between printed time points.")] = 7.0,
     fmt: Annotated[OutFormat, typer.Option("--format")] = OutFormat.table,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Simulate one scenario and print tumour cells by state, volume, diameter and drug exposure."""
     from exoresist.ode.summary import IntegrationError, simulate_scenario
 
-    kb = load_kb()
-    scenario = _scenario(kb, context, therapy, intervention, knockout, days, include_hypotheses)
+    kb, scenario = _scenario(context, therapy, intervention, knockout, days, include_hypotheses, records, standalone)
     try:
         out = simulate_scenario(kb, scenario, parse_overrides(param or []), every=every)
     except IntegrationError as exc:

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from exoresist.cli.common import err_console, fail_on_errors
+from exoresist import preflight
+from exoresist.cli.common import DbOpt, checked, err_console, fail_on_errors, output_dir_option
 
 
 @fail_on_errors
@@ -16,12 +17,16 @@ def serve_command(
         "127.0.0.1"
     ),
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
-    db: Annotated[
-        str | None, typer.Option("--db", help="SQLAlchemy URL of a built KB store (default: the shipped YAML records).")
-    ] = None,
-    data: Annotated[Path, typer.Option("--data", help="Folder for trial jobs (resumed after a restart).")] = Path("out/web"),
+    db: DbOpt = None,
+    data: Annotated[Path, output_dir_option("--data", help="Folder for trial jobs (resumed after a restart).")] = Path("out/web"),
     scheduler: Annotated[
-        str, typer.Option("--scheduler", help="'local' (a Dask cluster on 127.0.0.1), 'serial', or a Dask scheduler address.")
+        str,
+        typer.Option(
+            "--scheduler",
+            parser=checked(preflight.serve_scheduler, "--scheduler"),
+            metavar="ADDRESS",
+            help="'local' (a Dask cluster on 127.0.0.1), 'serial', or a Dask scheduler address (tcp://HOST:PORT).",
+        ),
     ] = "local",
     trial_workers: Annotated[int, typer.Option("--trial-workers", min=1, help="Worker processes of the local Dask cluster.")] = 1,
     max_patients: Annotated[int, typer.Option("--max-patients", min=1, help="Patients per arm of one trial job.")] = 2000,

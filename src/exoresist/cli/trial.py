@@ -12,8 +12,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from exoresist.cli.common import TableOrJson, console, err_console, fail_on_errors
-from exoresist.kb import load_kb
+from exoresist.cli.common import (
+    RecordsOpt,
+    SchedulerOpt,
+    StandaloneOpt,
+    TableOrJson,
+    console,
+    err_console,
+    fail_on_errors,
+    load_kb_for,
+    output_dir_option,
+    output_file_option,
+)
 
 app = typer.Typer(help="Virtual patients and in-silico trials (Dask), calibration and sensitivity.", no_args_is_help=True)
 
@@ -30,7 +40,8 @@ def print_trial(run: Any) -> None:
     for spec in trial_tables(run.to_json_dict()):
         table = Table(title=spec["title"], title_justify="left")
         for col in spec["columns"]:
-            table.add_column(col, overflow="fold")
+            # record ids print whole; other cells may wrap
+            table.add_column(col, overflow="fold", no_wrap=col == "record")
         for row in spec["rows"]:
             table.add_row(*row)
         console.print(table)
@@ -78,17 +89,14 @@ def run_command(
         float | None,
         typer.Option("--later-line-share", help="Share of progressing patients given a later line (default 0.2, modern era)."),
     ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="Dask scheduler address; default a local cluster; 'serial' runs in this process."),
-    ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Output folder: chunk Parquet files, patients.parquet, trial.json.")] = Path(
-        "out/trial"
-    ),
+    scheduler: SchedulerOpt = None,
+    out: Annotated[
+        Path, output_dir_option("--out", help="Output folder: chunk Parquet files, patients.parquet, trial.json.")
+    ] = Path("out/trial"),
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="Patients per Dask task.")] = 50,
-    report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
+    report: Annotated[Path | None, output_file_option("--report", help="Also write the HTML report here.")] = None,
     xlsx: Annotated[
-        Path | None, typer.Option("--xlsx", help="Also write the summary tables and every patient to this workbook.")
+        Path | None, output_file_option("--xlsx", help="Also write the summary tables and every patient to this workbook.")
     ] = None,
     knockouts: Annotated[
         bool,
@@ -100,15 +108,19 @@ def run_command(
     fmt: Annotated[TrialFormat, typer.Option("--format", help="table, json (trial.json) or csv (the per-arm summary).")] = (
         TrialFormat.table
     ),
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
-    """Run (or resume) a virtual trial and print response, survival and comparisons per arm."""
+    """Run (or resume) a virtual trial and print response, survival and comparisons per arm.
+
+    With --records your own records act in every patient (the run key includes their content)."""
     from exoresist.cohort.calibration import calibrated_cohort
     from exoresist.cohort.config import TrialConfig
     from exoresist.cohort.covariates import read_baseline_csv
     from exoresist.cohort.export import summary_csv, write_xlsx
     from exoresist.cohort.runner import run_trial
 
-    kb = load_kb()
+    kb = load_kb_for(records, standalone)
     target = read_baseline_csv(baseline) if baseline is not None else None
     config = TrialConfig(
         tuple(arm),
@@ -191,12 +203,14 @@ def calibrate_command(
     replicates: Annotated[int, typer.Option("--replicates", help="Virtual trials per published trial in the check.")] = 20,
     seed: Annotated[int, typer.Option("--seed")] = 2020,
     rounds: Annotated[int, typer.Option("--rounds", help="Alternations of the fit.")] = 2,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, or 'serial'.")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the simulated trial chunks.")] = Path("out/calibration"),
+    scheduler: SchedulerOpt = None,
+    out: Annotated[Path, output_dir_option("--out", help="Folder for the simulated trial chunks.")] = Path("out/calibration"),
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write docs/calibration.md (and its figure) here.")
+        Path | None, output_file_option("-o", "--output", help="Write docs/calibration.md (and its figure) here.")
     ] = None,
     fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Fit cohort parameters to SHARP and IMbrave150 (--fit), or show simulated vs published (--check)."""
     from exoresist.cohort import calibration as cal
@@ -207,7 +221,7 @@ def calibrate_command(
         raise typer.BadParameter("give --check or --fit")
     if patients < 10:
         raise typer.BadParameter(f"--patients must be at least 10, got {patients}")
-    kb = load_kb()
+    kb = load_kb_for(records, standalone)
     fit_record: dict[str, Any] | None
     if do_fit:
         fit_record = cal.fit(
@@ -244,19 +258,21 @@ def validate_command(
     trials: Annotated[Path, typer.Option("--trials", help="CSV with the columns of calibration_trials.csv (published arms).")],
     replicates: Annotated[int, typer.Option("--replicates", help="Virtual trials per published trial.")] = 20,
     seed: Annotated[int, typer.Option("--seed")] = 2020,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, or 'serial'.")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the simulated trial chunks.")] = Path("out/validation"),
+    scheduler: SchedulerOpt = None,
+    out: Annotated[Path, output_dir_option("--out", help="Folder for the simulated trial chunks.")] = Path("out/validation"),
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write a markdown comparison (and its figure) here.")
+        Path | None, output_file_option("-o", "--output", help="Write a markdown comparison (and its figure) here.")
     ] = None,
     fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Predict each listed trial with the shipped calibration (nothing is refitted) and compare."""
     from exoresist.cohort import calibration as cal
     from exoresist.cohort.runner import finite_or_none
     from exoresist.cohort.validation import read_trials_csv, validate
 
-    kb = load_kb()
+    kb = load_kb_for(records, standalone)
     frame = read_trials_csv(trials)
     runs, table = validate(
         kb, cal.calibrated_cohort(), frame, out, replicates=replicates, seed=seed, scheduler=scheduler,
@@ -289,8 +305,10 @@ def sensitivity_command(
     samples: Annotated[int, typer.Option("--samples", help="Sobol base sample size (a power of 2).")] = 32,
     months: Annotated[float, typer.Option("--months")] = 24.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    figure: Annotated[Path | None, typer.Option("--figure", help="Write the ranking figure (PNG) here.")] = None,
+    figure: Annotated[Path | None, output_file_option("--figure", help="Write the ranking figure (PNG) here.")] = None,
     fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Sobol indices of PFS and response to the exosome parameters; mechanisms ranked by total effect."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -298,7 +316,7 @@ def sensitivity_command(
     from exoresist.cohort.calibration import calibrated_cohort
     from exoresist.cohort.sensitivity import run_sensitivity
 
-    kb = load_kb()
+    kb = load_kb_for(records, standalone)
     with Progress(
         TextColumn("Sobol samples"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err_console
     ) as bar:
@@ -323,7 +341,7 @@ def sensitivity_command(
         title=f"Sobol indices for {result.arm}: {result.n_samples} samples x {result.n_patients} patients", title_justify="left"
     )
     for col in ("rank", "parameter", "PFS ST (conf)", "PFS S1", "response ST (conf)", "response S1"):
-        t.add_column(col, overflow="fold")
+        t.add_column(col, no_wrap=col == "parameter", overflow="fold")
     pfs = result.table[result.table["output"] == "PFS"].sort_values("ST", ascending=False).to_dict(orient="records")
     resp = {r["parameter"]: r for r in result.table[result.table["output"] == "response"].to_dict(orient="records")}
     for k, r in enumerate(pfs, start=1):
@@ -345,11 +363,13 @@ DEMO_REPLICATES = 5
 
 @fail_on_errors
 def demo_command(
-    out: Annotated[Path, typer.Option("--out", help="Output folder (KB store, trial chunks, report.html).")] = Path("out"),
+    out: Annotated[Path, output_dir_option("--out", help="Output folder (KB store, trial chunks, report.html).")] = Path("out"),
     patients: Annotated[int, typer.Option("--patients", help="Patients per arm.")] = 1000,
     months: Annotated[float, typer.Option("--months")] = 24.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, or 'serial'.")] = None,
+    scheduler: SchedulerOpt = None,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """The main job: build the KB, run the default first-line trial, write out/report.html."""
     import time
@@ -361,7 +381,7 @@ def demo_command(
     from exoresist.report.trial_report import write_report
 
     started = time.perf_counter()
-    kb = load_kb()
+    kb = load_kb_for(records, standalone)
     info, xrefs, _ = build_resolved_store(kb, f"sqlite:///{out / 'kb.sqlite'}")
     err_console.print(f"1/3 knowledge base: {info.n_records} records, {len(xrefs)} identifiers resolved, store {info.url}")
     cohort = cal.calibrated_cohort()

@@ -30,11 +30,12 @@ def parse_arm(kb: KnowledgeBase, text: str) -> Arm:
     ``atezolizumab+bevacizumab``) or an intervention (name, alias, id or short form such as
     ``secretion-blockade``). An unknown part raises ``TrialError`` naming it.
     """
+    if not text.isprintable():
+        shown = text.encode("unicode_escape").decode("ascii")
+        raise TrialError(f"arm '{shown}' contains a control character: give each arm on one line")
     label = text.strip()
     if not label:
         raise TrialError("an arm name is empty")
-    if any(not ch.isprintable() for ch in label):
-        raise TrialError(f"arm {label!r} contains a control character")
     if label.casefold() == "placebo":
         return Arm("placebo", (), ())
     therapies: list[str] = []

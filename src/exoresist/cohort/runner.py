@@ -108,9 +108,49 @@ def _worker_kb() -> KnowledgeBase:
     return load_kb()
 
 
-def chunk_task(config: TrialConfig, arms: Sequence[Arm], start: int, stop: int, accept: Sequence[float]) -> pd.DataFrame:
-    """What a worker runs: one chunk of patients in every arm (the shipped KB, loaded once per process)."""
-    return simulate_chunk(_worker_kb(), config, arms, range(start, stop), accept)
+@dataclass(frozen=True)
+class KBPayload:
+    """How a worker rebuilds the client's KB: the shipped records (``base == "shipped"``) or none,
+    plus ``records`` (the JSON of the records added to them, e.g. a user's ``--records``), checked
+    against ``content_hash``."""
+
+    base: str
+    records: str
+    content_hash: str
+
+
+def kb_payload(kb: KnowledgeBase) -> KBPayload:
+    """The smallest payload that rebuilds ``kb`` in a worker (only the added records travel)."""
+    shipped = _worker_kb()
+    n = len(shipped.records)
+    if kb.records[:n] == shipped.records:
+        base, extra = "shipped", kb.records[n:]
+    else:
+        base, extra = "none", kb.records
+    text = json.dumps([r.model_dump(mode="json") for r in extra], sort_keys=True) if extra else ""
+    return KBPayload(base, text, kb.content_hash)
+
+
+@lru_cache(maxsize=4)
+def _payload_kb(payload: KBPayload) -> KnowledgeBase:
+    from pydantic import TypeAdapter
+
+    from exoresist.kb.models import Record
+
+    adapter: TypeAdapter[Record] = TypeAdapter(Record)
+    added = tuple(adapter.validate_python(d) for d in json.loads(payload.records)) if payload.records else ()
+    kb = KnowledgeBase(records=(_worker_kb().records if payload.base == "shipped" else ()) + added)
+    if kb.content_hash != payload.content_hash:
+        raise TrialError("a Dask worker rebuilt a different knowledge base (is it running another exoresist version?)")
+    return kb
+
+
+def chunk_task(
+    config: TrialConfig, arms: Sequence[Arm], start: int, stop: int, accept: Sequence[float], kb: KBPayload | None = None
+) -> pd.DataFrame:
+    """What a worker runs: one chunk of patients in every arm, on the shipped KB or the one ``kb``
+    describes (each rebuilt once per worker process)."""
+    return simulate_chunk(_worker_kb() if kb is None else _payload_kb(kb), config, arms, range(start, stop), accept)
 
 
 def connect(scheduler: str | None) -> Any:
@@ -147,8 +187,6 @@ def run_trial(
     ``trial.json`` in ``out_dir``. ``on_chunk(i)`` is called after chunk ``i`` is written."""
     started = time.perf_counter()
     arms = config.validate(kb)
-    if kb.content_hash != _worker_kb().content_hash and scheduler != SERIAL:
-        raise TrialError("Dask workers load the shipped knowledge base; run a modified KB with scheduler='serial'")
     client = None if scheduler == SERIAL else connect(scheduler)  # fails before any work
     try:
         key = run_key(kb, config)
@@ -269,8 +307,9 @@ def _execute(
             return
         from distributed import as_completed
 
+        payload = None if kb.content_hash == _worker_kb().content_hash else kb_payload(kb)
         futures = {
-            client.submit(chunk_task, config, list(arms), chunks[i].start, chunks[i].stop, list(accept), pure=False): i
+            client.submit(chunk_task, config, list(arms), chunks[i].start, chunks[i].stop, list(accept), payload, pure=False): i
             for i in todo
         }
         for fut in as_completed(list(futures)):  # type: ignore[no-untyped-call]

@@ -214,14 +214,13 @@ def simulate_chunk(
         frame.insert(1, "patient", cohort.patients.slots.astype(np.int64))
         frame.insert(2, "attempt", cohort.patients.attempts.astype(np.int64))
         frame.insert(3, "tvdt_day", cohort.tvdt_day)
-        for name, values in cohort.patients.covariates.columns().items():
-            frame[name] = values
+        extra: dict[str, np.ndarray] = dict(cohort.patients.covariates.columns())
         for rid, sp in zip(mechanism_records(kb), strength_names(kb), strict=True):
-            frame[f"strength:{rid}"] = cohort.patients.params[sp]
+            extra[f"strength:{rid}"] = cohort.patients.params[sp]
         if config.knockouts:
             for rid, delay in knockout_delays(kb, config, sim, cohort, frame).items():
-                frame[f"ko_delay:{rid}"] = delay
-        frames.append(frame)
+                extra[f"ko_delay:{rid}"] = delay
+        frames.append(pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -246,8 +245,7 @@ def contributions(kb: KnowledgeBase, sim: ArmSimulation, frame: pd.DataFrame) ->
     has = progressed & np.any(np.nan_to_num(contrib) > 0, axis=1)
     top = np.where(has, np.array(records, dtype=object)[np.argmax(np.nan_to_num(contrib, nan=-1.0), axis=1)], "")
     frame["top_mechanism"] = top.astype(str)
-    for k, rid in enumerate(records):
-        frame[f"contrib:{rid}"] = contrib[:, k]
+    frame[[f"contrib:{rid}" for rid in records]] = contrib
 
 
 def knockout_delays(

@@ -190,7 +190,10 @@ def _topological(nodes: list[str], edges: list[tuple[str, str]]) -> list[str]:
 
 
 def layout(graph: Any, sizes: dict[str, tuple[float, float]]) -> Layout:
-    """Lay out ``graph`` (a networkx MultiDiGraph of the mechanism graph) with box ``sizes`` in inches."""
+    """Lay out ``graph`` (a networkx MultiDiGraph of the mechanism graph) with box ``sizes`` in inches.
+    An empty graph (a view with no route) has an empty layout."""
+    if graph.number_of_nodes() == 0:
+        return Layout({}, {}, {}, {}, {}, 0.0, 0.0)
     edges = sorted(graph.edges(keys=True))
     edges = [e for e in edges if e[0] != e[1]]
     reverse = _acyclic(sorted(graph.nodes), edges)

@@ -14,51 +14,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from exoresist.kb.errors import UnknownNameError
-from exoresist.kb.loader import Origin, load_validated
+from exoresist.kb.loader import Origin, load_validated, validate_extra
 from exoresist.kb.models import Biomarker, Entity, Intervention, Mechanism, Record, Therapy
-from exoresist.kb.vocab import (
-    CARGO_CLASS_OF,
-    CargoClass,
-    CellType,
-    EvidenceGrade,
-    EvidenceKind,
-    Phenotype,
-    TherapyClass,
-)
+from exoresist.kb.names import NameIndex, NameKind, norm
+from exoresist.kb.vocab import CARGO_CLASS_OF, CargoClass
 
-_E = TypeVar("_E", CargoClass, CellType, Phenotype, EvidenceKind, EvidenceGrade)
+if TYPE_CHECKING:
+    from exoresist.kb.query import QueryResult
 
 KB_VERSION = "0.1.0"
 """Version of the curated content. Raise it when records change meaning; the content hash
 changes with every edit."""
-
-
-def _norm(name: str) -> str:
-    """Fold case and the spellings that vary between papers (hyphens, spaces, Greek letters)."""
-    s = name.casefold().strip()
-    for a, b in (("β", "beta"), ("α", "alpha"), ("γ", "gamma"), ("κ", "kappa"), ("ζ", "zeta"), ("ð", "d")):
-        s = s.replace(a, b)
-    return "".join(ch for ch in s if ch.isalnum() or ch in "+:/")
-
-
-def _therapy_class_aliases(c: TherapyClass) -> set[str]:
-    """A therapy class answers to its value and to the usual spelling ('anti-PD-1', 'TKI')."""
-    names = {c.value, c.value.replace("_", "-"), c.name}
-    extra = {
-        TherapyClass.ANTI_PD1: {"anti-PD-1", "anti-PD1", "PD-1 inhibitor", "PD-1 blockade"},
-        TherapyClass.ANTI_PDL1: {"anti-PD-L1", "PD-L1 inhibitor"},
-        TherapyClass.ANTI_CTLA4: {"anti-CTLA-4", "CTLA-4 inhibitor"},
-        TherapyClass.TKI: {"TKI", "TKIs"},
-        TherapyClass.ANTI_VEGF: {"anti-VEGF", "VEGF antagonist"},
-        TherapyClass.IMMUNOTHERAPY: {"ICI", "ICIs", "immune checkpoint inhibitor"},
-        TherapyClass.CHEMOTHERAPY: {"chemo"},
-    }.get(c, set())
-    return names | extra
 
 
 @dataclass(frozen=True)
@@ -86,6 +57,18 @@ class KnowledgeBase:
         except KeyError:
             raise UnknownNameError("record id", record_id, self.by_id) from None
 
+    def added_records(self) -> list[Record]:
+        """The records that did not come from the shipped record files (a user's ``--records``)."""
+        from exoresist.kb.loader import shipped_records_dir
+
+        shipped = shipped_records_dir().resolve()
+        out = []
+        for r in self.records:
+            file = self.origins.get(r.id, ("", 0))[0]
+            if not file or shipped not in Path(file).resolve().parents:
+                out.append(r)
+        return out
+
     def of_kind(self, *kinds: str) -> list[Record]:
         return [r for r in self.records if r.kind in kinds]
 
@@ -112,53 +95,56 @@ class KnowledgeBase:
 
     # --- names --------------------------------------------------------------------------------
     @cached_property
+    def names(self) -> NameIndex:
+        """The resolver of every name this KB knows (:mod:`exoresist.kb.names`)."""
+        return NameIndex(self)
+
+    @cached_property
     def _entity_index(self) -> dict[str, Entity]:
-        return {_norm(n): e for e in self.entities for n in (e.name, *e.aliases)}
+        return {norm(n): e for e in self.entities for n in (e.name, *e.aliases)}
 
     def entity(self, name: str) -> Entity:
-        """The entity named ``name`` or one of its aliases (circRNA-SORE = circSORE)."""
-        try:
-            return self._entity_index[_norm(name)]
-        except KeyError:
-            raise UnknownNameError("entity", name, [n for e in self.entities for n in (e.name, *e.aliases)]) from None
+        """The entity named ``name`` or one of its aliases (circRNA-SORE = circSORE), or a miRBase
+        form of it (hsa-miR-21-5p); ``UnknownNameError`` with suggestions otherwise."""
+        hit = self._entity_index.get(norm(name)) if name.isprintable() else None
+        if hit is not None:
+            return hit
+        ent = self.by_id.get(self.names.resolve(name, NameKind.ENTITY).id)
+        if not isinstance(ent, Entity):  # pragma: no cover - the resolver returns entity ids only
+            raise UnknownNameError("entity", name)
+        return ent
 
     @cached_property
     def _therapy_index(self) -> dict[str, Therapy]:
-        return {_norm(n): t for t in self.therapies for n in (t.id, t.id.removeprefix("ther:"), t.name, *t.aliases)}
-
-    @cached_property
-    def _class_index(self) -> dict[str, TherapyClass]:
-        return {_norm(a): c for c in TherapyClass for a in (*_therapy_class_aliases(c), f"class:{c.value}")}
+        return {norm(n): t for t in self.therapies for n in (t.id, t.id.removeprefix("ther:"), t.name, *t.aliases)}
 
     def therapy(self, name: str) -> Therapy:
-        """A therapy record by id, name or alias (5-FU = fluorouracil)."""
-        try:
-            return self._therapy_index[_norm(name)]
-        except KeyError:
-            raise UnknownNameError("therapy", name, self._therapy_names()) from None
+        """A therapy record by id, name, alias or brand name (5-FU = fluorouracil, Nexavar = sorafenib).
 
-    def _therapy_names(self) -> list[str]:
-        return [n for t in self.therapies for n in (t.name, *t.aliases)] + [c.value for c in TherapyClass]
+        A class is not a therapy record: ``UnknownNameError`` says what it covers."""
+        hit = self._therapy_index.get(norm(name)) if name.isprintable() else None
+        if hit is not None:
+            return hit
+        resolved = self.names.resolve(name, NameKind.THERAPY)
+        rec = self.by_id.get(resolved.id)
+        if isinstance(rec, Therapy):
+            return rec
+        raise UnknownNameError(
+            "therapy",
+            name,
+            suggestions=[],
+            message=f"'{name}' is the therapy class {resolved.name}, not one therapy: name a drug or regimen "
+            f"({', '.join(lab for i, lab in zip(resolved.expands_to, resolved.labels, strict=True) if i.startswith('ther:'))})",
+        )
 
     def therapy_refs(self, name: str) -> set[str]:
         """Every therapy reference (``ther:...`` and ``class:...``) that a query for ``name`` matches.
 
-        A drug matches itself, the regimens it is part of, and its classes; a class matches itself
-        and every drug in it (anti-PD-1 covers nivolumab and pembrolizumab).
+        A drug matches itself, its classes (and the classes above them) and, for a regimen, its
+        components; a class matches itself, every class under it and every drug in one of them
+        (immunotherapy covers anti-PD-1, which covers nivolumab and pembrolizumab).
         """
-        key = _norm(name)
-        if key in self._therapy_index:
-            t = self._therapy_index[key]
-            refs = {t.id} | {f"class:{c.value}" for c in t.therapy_classes}
-            for comp in t.components:
-                refs |= self.therapy_refs(comp)
-            return refs
-        if key in self._class_index:
-            c = self._class_index[key]
-            refs = {f"class:{c.value}"}
-            refs |= {t.id for t in self.therapies if c in t.therapy_classes}
-            return refs
-        raise UnknownNameError("therapy", name, self._therapy_names())
+        return set(self.names.resolve(name, NameKind.THERAPY).expands_to)
 
     def cargo_class(self, mech: Mechanism) -> CargoClass | None:
         return CARGO_CLASS_OF.get(self.entity(mech.cargo).entity_type)
@@ -175,38 +161,33 @@ class KnowledgeBase:
         recipient: str | None = None,
         evidence: str | None = None,
         grade: str | None = None,
-        include_hypotheses: bool = True,
+        include_hypotheses: bool = False,
     ) -> list[Mechanism]:
-        """Mechanism records matching every given filter (names case-insensitive, by alias).
+        """Mechanism records (and, with ``include_hypotheses``, hypothesis records) matching every
+        given filter; names resolve by alias, class and subtype (:meth:`search` says how).
 
         Unknown names raise ``UnknownNameError`` with suggestions; they never return an empty list.
         """
-        found = [m for m in self.mechanisms if include_hypotheses or m.kind == "mechanism"]
-        if cargo is not None:
-            ent = self.entity(cargo)
-            found = [m for m in found if self.entity(m.cargo).id == ent.id]
-        if cargo_class is not None:
-            cc = _enum_lookup(CargoClass, cargo_class, "cargo class")
-            found = [m for m in found if self.cargo_class(m) is cc]
-        if therapy is not None:
-            refs = self.therapy_refs(therapy)
-            found = [m for m in found if any(t.therapy in refs for t in m.therapies)]
-        if phenotype is not None:
-            ph = _enum_lookup(Phenotype, phenotype, "phenotype")
-            found = [m for m in found if ph in m.phenotypes]
-        if donor is not None:
-            cell = _enum_lookup(CellType, donor, "cell type")
-            found = [m for m in found if cell in m.donor_cells]
-        if recipient is not None:
-            cell = _enum_lookup(CellType, recipient, "cell type")
-            found = [m for m in found if cell in m.recipient_cells]
-        if evidence is not None:
-            kind = _enum_lookup(EvidenceKind, evidence, "evidence kind")
-            found = [m for m in found if any(kind in e.kinds for e in m.evidence)]
-        if grade is not None:
-            level = _enum_lookup(EvidenceGrade, grade, "evidence grade")
-            found = [m for m in found if m.evidence_grade is level]
-        return found
+        return list(
+            self.search(
+                cargo=cargo,
+                cargo_class=cargo_class,
+                therapy=therapy,
+                phenotype=phenotype,
+                donor=donor,
+                recipient=recipient,
+                evidence=evidence,
+                grade=grade,
+                include_hypotheses=include_hypotheses,
+            ).records
+        )
+
+    def search(self, *, include_hypotheses: bool = False, **filters: str | None) -> QueryResult:
+        """Like :meth:`query`, with how each name resolved, what it expanded to, how many records
+        each filter matches alone, and the hypotheses left out (:class:`~exoresist.kb.query.QueryResult`)."""
+        from exoresist.kb.query import run_query
+
+        return run_query(self, include_hypotheses=include_hypotheses, **filters)
 
     def to_dataframe(self, records: Iterable[Record] | None = None) -> pd.DataFrame:
         """One row per record with the flat export columns (lists joined by '; ')."""
@@ -221,13 +202,6 @@ class KnowledgeBase:
             [r.model_dump(mode="json") for r in sorted(self.records, key=lambda r: r.id)], sort_keys=True, ensure_ascii=False
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def _enum_lookup(enum: type[_E], name: str, what: str) -> _E:
-    for member in enum:
-        if _norm(name) in {_norm(member.value), _norm(member.name)}:
-            return member
-    raise UnknownNameError(what, name, [m.value for m in enum])
 
 
 EXPORT_COLUMNS = (
@@ -333,10 +307,19 @@ def flat_row(kb: KnowledgeBase, rec: Record) -> dict[str, Any]:
     return out
 
 
-def load_kb(paths: Sequence[Path | str] | None = None) -> KnowledgeBase:
-    """Load and validate curated records (default: the records shipped with exoresist).
+def load_kb(paths: Sequence[Path | str] | None = None, *, extra: Sequence[Path | str] = ()) -> KnowledgeBase:
+    """Load and validate curated records: the records shipped with exoresist (or those in
+    ``paths``), plus the ``extra`` files or folders of a user's own records, validated together.
 
     Raises ``KBValidationError`` naming the file, record and field of every problem.
     """
-    pairs = load_validated(paths)
+    pairs = load_validated(paths, extra)
+    return KnowledgeBase(records=tuple(r for r, _ in pairs), origins={r.id: o for r, o in pairs})
+
+
+def extend_kb(kb: KnowledgeBase, extra: Sequence[Path | str]) -> KnowledgeBase:
+    """``kb`` (e.g. read from a store) with the records of the ``extra`` files or folders added,
+    validated against it. Raises ``KBValidationError`` naming every problem."""
+    base = [(r, kb.origins.get(r.id, ("", i))) for i, r in enumerate(kb.records)]
+    pairs = validate_extra(base, extra)
     return KnowledgeBase(records=tuple(r for r, _ in pairs), origins={r.id: o for r, o in pairs})

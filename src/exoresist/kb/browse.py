@@ -17,8 +17,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from exoresist.kb.base import KnowledgeBase, _norm
+from exoresist.kb.base import KnowledgeBase
 from exoresist.kb.models import Biomarker, Entity, Intervention, Mechanism, Record, Therapy
+from exoresist.kb.names import norm as _norm
 from exoresist.kb.vocab import CellType, EvidenceGrade, EvidenceKind, Phenotype, TherapyClass
 from exoresist.kb.xrefs import Unresolved, Xref
 

@@ -7,8 +7,8 @@ problem is collected and reported together; nothing is returned unless everythin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from enum import Enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from exoresist.kb.errors import Issue, KBValidationError, suggest
 from exoresist.kb.models import RECORD_MODELS, Biomarker, Entity, Intervention, Mechanism, Record, Therapy
-from exoresist.kb.vocab import TherapyClass
+from exoresist.kb.vocab import Stimulus, TherapyClass
 
 #: Where a record came from: (file, position in that file).
 Origin = tuple[str, int]
@@ -78,31 +78,55 @@ def read_raw(path: Path) -> tuple[list[dict[str, Any]], list[Issue]]:
 
 def parse_records(files: Iterable[Path]) -> tuple[list[tuple[Record, Origin]], list[Issue]]:
     """Validate each entry's shape; return the records that passed and every issue found."""
+    records, _, issues = parse_entries(files)
+    return records, issues
+
+
+def parse_entries(files: Iterable[Path]) -> tuple[list[tuple[Record, Origin]], list[RawRefs], list[Issue]]:
+    """Validate each entry's shape. Returns the records that passed, the references of the entries
+    that did not (so that :func:`check_references` still checks them in the same pass, and still
+    counts their ids and names as defined), and every issue found. A file that holds no record is
+    an issue."""
     out: list[tuple[Record, Origin]] = []
+    invalid: list[RawRefs] = []
     issues: list[Issue] = []
     for path in files:
         entries, problems = read_raw(path)
         issues.extend(problems)
+        if not entries and not problems:
+            issues.append(
+                Issue(str(path), None, None, "holds no records (an empty record file): add records or leave the file out")
+            )
         for pos, entry in enumerate(entries):
             rid = entry.get("id")
-            label = str(rid) if rid is not None else f"entry {pos + 1}"
+            label = _label(rid, pos)
             kind = entry.get("kind")
             if kind is None:
                 issues.append(Issue(str(path), label, "kind", "missing required field"))
+                invalid.append(raw_refs(entry, str(path), label))
                 continue
             model = RECORD_MODELS.get(str(kind))
             if model is None:
                 issues.append(
                     Issue(str(path), label, "kind", f"unknown kind '{kind}'", _first(suggest(str(kind), RECORD_MODELS)))
                 )
+                invalid.append(raw_refs(entry, str(path), label))
                 continue
             try:
                 record = model.model_validate(entry)
             except ValidationError as exc:
                 issues.extend(_pydantic_issues(str(path), label, exc))
+                invalid.append(raw_refs(entry, str(path), label))
                 continue
             out.append((record, (str(path), pos)))  # type: ignore[arg-type]
-    return out, issues
+    return out, invalid, issues
+
+
+def _label(rid: Any, pos: int) -> str:
+    """How an issue names a record: its id when it is a short string, else its position."""
+    if isinstance(rid, str) and rid and len(rid) <= 160:
+        return rid
+    return f"entry {pos + 1}"
 
 
 def _first(items: list[str]) -> str | None:
@@ -129,93 +153,213 @@ def _pydantic_issues(file: str, record_id: str, exc: ValidationError) -> list[Is
             msg = f"'{err.get('input')}' does not match the pattern {err.get('ctx', {}).get('pattern')}"
         elif err["type"] == "extra_forbidden":
             msg = "unknown field"
+        elif err["type"] == "value_error":
+            msg = msg.removeprefix("Value error, ")
         issues.append(Issue(file, record_id, loc or None, msg, hint))
     return issues
 
 
-def check_references(records: Sequence[tuple[Record, Origin]]) -> list[Issue]:
-    """Whole-KB checks: duplicate ids, unique entity names, and every reference resolves."""
+_ENTITY_FIELDS = {
+    "mechanism": ("cargo", "axis", "pathways"),
+    "hypothesis": ("cargo", "axis", "pathways"),
+    "intervention": ("target_entities", "payload"),
+    "biomarker": ("markers",),
+}
+_MECHANISM_KINDS = frozenset({"mechanism", "hypothesis"})
+
+
+@dataclass(frozen=True)
+class RawRefs:
+    """What one entry defines and refers to, read from its mapping: a valid record's dump or the
+    raw YAML of an invalid one (only well-typed parts are read; the rest was reported already)."""
+
+    file: str
+    label: str
+    kind: str | None
+    id: str | None
+    names: tuple[str, ...] = ()
+    entities: tuple[tuple[str, str], ...] = ()
+    therapies: tuple[tuple[str, str], ...] = ()
+    records: tuple[tuple[str, str, frozenset[str]], ...] = ()
+
+
+def raw_refs(data: Mapping[str, Any], file: str, label: str) -> RawRefs:
+    """The references of one entry (see :class:`RawRefs`)."""
+    kind = data.get("kind") if isinstance(data.get("kind"), str) else None
+    rid = data.get("id") if isinstance(data.get("id"), str) else None
+
+    def strings(value: Any) -> list[tuple[int, str]]:
+        return [(i, v) for i, v in enumerate(value) if isinstance(v, str)] if isinstance(value, list) else []
+
+    names: list[str] = []
+    entities: list[tuple[str, str]] = []
+    therapies: list[tuple[str, str]] = []
+    records: list[tuple[str, str, frozenset[str]]] = []
+    if kind == "entity":
+        names = [n for n in [data.get("name"), *(v for _, v in strings(data.get("aliases")))] if isinstance(n, str)]
+    if kind in _MECHANISM_KINDS or kind == "intervention":
+        for key in ("cargo", "payload"):
+            if isinstance(data.get(key), str) and key in _ENTITY_FIELDS.get(kind, ()):
+                entities.append((key, data[key]))
+        axis = data.get("axis")
+        for i, step in enumerate(axis if isinstance(axis, list) else []):
+            if isinstance(step, dict):
+                for end in ("source", "target"):
+                    if isinstance(step.get(end), str):
+                        entities.append((f"axis.{i}.{end}", step[end]))
+        for key in ("pathways", "target_entities"):
+            if key in _ENTITY_FIELDS.get(kind, ()):
+                entities += [(f"{key}.{i}", v) for i, v in strings(data.get(key))]
+        effects = data.get("therapies")
+        for i, eff in enumerate(effects if isinstance(effects, list) else []):
+            if isinstance(eff, dict) and isinstance(eff.get("therapy"), str):
+                therapies.append((f"therapies.{i}.therapy", eff["therapy"]))
+    if kind in _MECHANISM_KINDS:
+        stimuli = {s.value for s in Stimulus}
+        therapies += [(f"induced_by.{i}", v) for i, v in strings(data.get("induced_by")) if v not in stimuli]
+    if kind == "intervention":
+        records += [(f"blocks.{i}", v, frozenset(_MECHANISM_KINDS)) for i, v in strings(data.get("blocks"))]
+    if kind == "biomarker":
+        entities += [(f"markers.{i}", v) for i, v in strings(data.get("markers"))]
+        therapies += [(f"therapies.{i}", v) for i, v in strings(data.get("therapies"))]
+        allowed = frozenset({"mechanism", "hypothesis", "intervention", "biomarker"})
+        records += [(f"related.{i}", v, allowed) for i, v in strings(data.get("related"))]
+    if kind == "therapy":
+        records += [(f"components.{i}", v, frozenset({"therapy"})) for i, v in strings(data.get("components"))]
+    return RawRefs(file, label, kind, rid, tuple(names), tuple(entities), tuple(therapies), tuple(records))
+
+
+def _record_refs(rec: Record, file: str) -> RawRefs:
+    """:func:`raw_refs` of a valid record, read from its fields (no dump: loading stays fast)."""
+    if isinstance(rec, Entity):
+        return RawRefs(file, rec.id, rec.kind, rec.id, names=(rec.name, *rec.aliases))
+    if isinstance(rec, Mechanism):
+        ents = [("cargo", rec.cargo)]
+        for i, step in enumerate(rec.axis):
+            ents += [(f"axis.{i}.source", step.source), (f"axis.{i}.target", step.target)]
+        ents += [(f"pathways.{i}", p) for i, p in enumerate(rec.pathways)]
+        ther = [(f"therapies.{i}.therapy", t.therapy) for i, t in enumerate(rec.therapies)]
+        ther += [(f"induced_by.{i}", x) for i, x in enumerate(rec.induced_by) if not isinstance(x, Stimulus)]
+        return RawRefs(file, rec.id, rec.kind, rec.id, entities=tuple(ents), therapies=tuple(ther))
+    if isinstance(rec, Intervention):
+        ents = [(f"target_entities.{i}", n) for i, n in enumerate(rec.target_entities)]
+        if rec.payload is not None:
+            ents.append(("payload", rec.payload))
+        blocks = tuple((f"blocks.{i}", r, _MECHANISM_KINDS) for i, r in enumerate(rec.blocks))
+        effects = tuple((f"therapies.{i}.therapy", t.therapy) for i, t in enumerate(rec.therapies))
+        return RawRefs(file, rec.id, rec.kind, rec.id, entities=tuple(ents), therapies=effects, records=blocks)
+    if isinstance(rec, Biomarker):
+        allowed = frozenset({"mechanism", "hypothesis", "intervention", "biomarker"})
+        return RawRefs(
+            file,
+            rec.id,
+            rec.kind,
+            rec.id,
+            entities=tuple((f"markers.{i}", n) for i, n in enumerate(rec.markers)),
+            therapies=tuple((f"therapies.{i}", r) for i, r in enumerate(rec.therapies)),
+            records=tuple((f"related.{i}", r, allowed) for i, r in enumerate(rec.related)),
+        )
+    assert isinstance(rec, Therapy)
+    comps = tuple((f"components.{i}", r, frozenset({"therapy"})) for i, r in enumerate(rec.components))
+    return RawRefs(file, rec.id, rec.kind, rec.id, records=comps)
+
+
+def check_references(records: Sequence[tuple[Record, Origin]], invalid: Sequence[RawRefs] = ()) -> list[Issue]:
+    """Whole-KB checks: duplicate ids, unique entity names, and every reference resolves.
+
+    ``invalid`` are the references of entries that failed validation: they are checked too, and
+    their ids and names count as defined, so one pass reports every problem without knock-on
+    errors."""
+    views = [_record_refs(rec, file) for rec, (file, _) in records] + list(invalid)
     issues: list[Issue] = []
-    by_id: dict[str, Origin] = {}
-    for rec, (file, _) in records:
-        if rec.id in by_id:
-            issues.append(Issue(file, rec.id, "id", f"duplicate id (first defined in {by_id[rec.id][0]})"))
+    by_id: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for v in views:
+        if v.id is None:
+            continue
+        if v.id in by_id:
+            issues.append(Issue(v.file, v.label, "id", f"duplicate id (first defined in {by_id[v.id]})"))
         else:
-            by_id[rec.id] = (file, 0)
+            by_id[v.id] = v.file
+            if v.kind is not None:
+                kinds[v.id] = v.kind
 
     names: dict[str, str] = {}
-    for rec, (file, _) in records:
-        if isinstance(rec, Entity):
-            for n in (rec.name, *rec.aliases):
-                key = n.casefold()
-                if key in names and names[key] != rec.id:
-                    issues.append(Issue(file, rec.id, "name", f"name or alias '{n}' is also used by {names[key]}"))
-                names[key] = rec.id
-    entity_names = sorted({n for rec, _ in records if isinstance(rec, Entity) for n in (rec.name, *rec.aliases)})
+    for v in views:
+        for n in v.names:
+            key = n.casefold()
+            if key in names and names[key] != (v.id or v.label):
+                issues.append(Issue(v.file, v.label, "name", f"name or alias '{n}' is also used by {names[key]}"))
+            names[key] = v.id or v.label
+    entity_names = sorted({n for v in views for n in v.names})
+    therapy_refs = {i for i, k in kinds.items() if k == "therapy"} | {f"class:{c.value}" for c in TherapyClass}
 
-    therapy_refs = {r.id for r, _ in records if isinstance(r, Therapy)} | {f"class:{c.value}" for c in TherapyClass}
-    kinds = {r.id: r.kind for r, _ in records}
-
-    def entity(file: str, rid: str, field: str, name: str) -> None:
-        if name.casefold() not in names:
-            issues.append(Issue(file, rid, field, f"unknown entity '{name}'", _first(suggest(name, entity_names))))
-
-    def therapy(file: str, rid: str, field: str, ref: str) -> None:
-        if ref not in therapy_refs:
-            issues.append(Issue(file, rid, field, f"unknown therapy '{ref}'", _first(suggest(ref, therapy_refs))))
-
-    def record(file: str, rid: str, field: str, ref: str, allowed: set[str]) -> None:
-        if ref not in kinds:
-            issues.append(
-                Issue(file, rid, field, f"reference to a record that does not exist: '{ref}'", _first(suggest(ref, kinds)))
-            )
-        elif kinds[ref] not in allowed:
-            issues.append(Issue(file, rid, field, f"'{ref}' is a {kinds[ref]}, expected one of {sorted(allowed)}"))
-
-    for rec, (file, _) in records:
-        rid = rec.id
-        if isinstance(rec, Mechanism):
-            entity(file, rid, "cargo", rec.cargo)
-            for i, step in enumerate(rec.axis):
-                entity(file, rid, f"axis.{i}.source", step.source)
-                entity(file, rid, f"axis.{i}.target", step.target)
-            for i, p in enumerate(rec.pathways):
-                entity(file, rid, f"pathways.{i}", p)
-            for i, t in enumerate(rec.therapies):
-                therapy(file, rid, f"therapies.{i}.therapy", t.therapy)
-            for i, s in enumerate(rec.induced_by):
-                if not isinstance(s, Enum):
-                    therapy(file, rid, f"induced_by.{i}", s)
-        elif isinstance(rec, Intervention):
-            for i, n in enumerate(rec.target_entities):
-                entity(file, rid, f"target_entities.{i}", n)
-            if rec.payload is not None:
-                entity(file, rid, "payload", rec.payload)
-            for i, ref in enumerate(rec.blocks):
-                record(file, rid, f"blocks.{i}", ref, {"mechanism", "hypothesis"})
-            for i, t in enumerate(rec.therapies):
-                therapy(file, rid, f"therapies.{i}.therapy", t.therapy)
-        elif isinstance(rec, Biomarker):
-            for i, n in enumerate(rec.markers):
-                entity(file, rid, f"markers.{i}", n)
-            for i, ref in enumerate(rec.therapies):
-                therapy(file, rid, f"therapies.{i}", ref)
-            for i, ref in enumerate(rec.related):
-                record(file, rid, f"related.{i}", ref, {"mechanism", "hypothesis", "intervention", "biomarker"})
-        elif isinstance(rec, Therapy):
-            for i, ref in enumerate(rec.components):
-                record(file, rid, f"components.{i}", ref, {"therapy"})
+    for v in views:
+        for fld, name in v.entities:
+            if name.casefold() not in names:
+                issues.append(Issue(v.file, v.label, fld, f"unknown entity '{name}'", _first(suggest(name, entity_names))))
+        for fld, ref in v.therapies:
+            if ref not in therapy_refs:
+                issues.append(Issue(v.file, v.label, fld, f"unknown therapy '{ref}'", _first(suggest(ref, therapy_refs))))
+        for fld, ref, allowed in v.records:
+            if ref not in kinds:
+                issues.append(
+                    Issue(
+                        v.file, v.label, fld, f"reference to a record that does not exist: '{ref}'", _first(suggest(ref, kinds))
+                    )
+                )
+            elif kinds[ref] not in allowed:
+                issues.append(Issue(v.file, v.label, fld, f"'{ref}' is a {kinds[ref]}, expected one of {sorted(allowed)}"))
     return issues
 
 
-def load_validated(paths: Sequence[Path | str] | None = None) -> list[tuple[Record, Origin]]:
-    """Read and validate records from ``paths`` (files or folders; default: the shipped records).
+def load_validated(paths: Sequence[Path | str] | None = None, extra: Sequence[Path | str] = ()) -> list[tuple[Record, Origin]]:
+    """Read and validate records from ``paths`` (files or folders; default: the shipped records)
+    together with the ``extra`` files or folders (a user's own records, added to them).
 
-    Returns ``(record, (file, position))`` pairs in file order. Raises ``KBValidationError`` listing
-    every problem if anything is invalid.
+    Returns ``(record, (file, position))`` pairs in file order, ``extra`` last. Raises
+    ``KBValidationError`` listing every problem if anything is invalid.
     """
-    records, issues = parse_records(yaml_files(paths))
-    issues.extend(check_references(records))
+    files = yaml_files(paths)
+    extra_files = [f for f in yaml_files(extra) if f not in files] if extra else []
+    records, invalid, issues = parse_entries([*files, *extra_files])
+    issues.extend(check_references(records, invalid))
     if issues:
         raise KBValidationError(issues)
     return records
+
+
+def validate_extra(base: Sequence[tuple[Record, Origin]], paths: Sequence[Path | str]) -> list[tuple[Record, Origin]]:
+    """``base`` (records already validated together) plus the records of ``paths``, checked
+    against them; ``KBValidationError`` lists every problem of the new records."""
+    extra_files = yaml_files(paths)
+    records, invalid, issues = parse_entries(extra_files)
+    issues.extend(check_references([*base, *records], invalid))
+    if issues:
+        raise KBValidationError(issues)
+    return [*base, *records]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What ``kb validate`` checked: the files, the records in them, and the KB they were checked against."""
+
+    files: tuple[Path, ...]
+    records: tuple[Record, ...]
+    against: int  # records of the shipped KB they were checked against (0 when standalone)
+
+
+def validate_files(paths: Sequence[Path | str] | None = None, *, standalone: bool = False) -> Validation:
+    """Validate record files. By default new files are checked against the shipped KB (their names,
+    therapies and references may point to shipped records; an id that repeats a shipped one is a
+    duplicate); ``standalone`` checks them on their own. With no ``paths``, the shipped records.
+    Raises ``KBValidationError`` listing every problem."""
+    files = yaml_files(paths)
+    shipped = yaml_files(None)
+    base = [] if standalone or not paths or set(files) & set(shipped) else shipped
+    base_records, base_invalid, base_issues = parse_entries(base)
+    records, invalid, issues = parse_entries(files)
+    issues = base_issues + issues + check_references([*base_records, *records], [*base_invalid, *invalid])
+    if issues:
+        raise KBValidationError(issues)
+    return Validation(tuple(files), tuple(r for r, _ in records), len(base_records))

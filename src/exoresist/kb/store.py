@@ -21,9 +21,10 @@ from pathlib import Path
 from pydantic import TypeAdapter
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, inspect, select
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 import exoresist
+from exoresist import preflight
 from exoresist.kb.base import KB_VERSION, KnowledgeBase, load_kb
 from exoresist.kb.models import Mechanism, Record
 from exoresist.kb.xrefs import Unresolved, Xref, resolve
@@ -102,11 +103,15 @@ def default_db_url() -> str:
     return os.environ.get(DEFAULT_DB_ENV) or "sqlite:///exoresist-kb.sqlite"
 
 
-def _parse(url: str) -> URL:
-    """The SQLAlchemy URL; a plain ``postgresql://`` URL uses the psycopg (3) driver that ships
-    with exoresist (SQLAlchemy would otherwise look for psycopg2)."""
+def _parse(url: str, *, write: bool = False) -> URL:
+    """The SQLAlchemy URL, checked first (:mod:`exoresist.preflight`); a plain ``postgresql://`` URL
+    uses the psycopg (3) driver that ships with exoresist (SQLAlchemy would otherwise look for
+    psycopg2)."""
     try:
+        preflight.db_url(url, "--db", write=write)
         u = make_url(url)
+    except preflight.PreflightError as exc:
+        raise StoreError(str(exc)) from None
     except ArgumentError as exc:
         raise StoreError(f"invalid database URL '{url}': {exc}") from None
     if u.drivername in ("postgresql", "postgres"):
@@ -119,6 +124,12 @@ def backend_name(url: str) -> str:
     return _parse(url).get_backend_name()
 
 
+def _one_line(exc: BaseException) -> str:
+    """A database error as one line (drivers put hints on extra lines)."""
+    orig = getattr(exc, "orig", None) or exc
+    return " ".join(str(orig).split())
+
+
 def _sqlite_file(u: URL) -> Path | None:
     if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:"):
         return Path(str(u.database))
@@ -128,7 +139,7 @@ def _sqlite_file(u: URL) -> Path | None:
 def build_store(kb: KnowledgeBase, url: str | None = None, *, xrefs: list[Xref], unresolved: list[Unresolved]) -> StoreInfo:
     """Write ``kb`` with its identifier cross-references to the store at ``url``, atomically."""
     url = url or default_db_url()
-    u = _parse(url)
+    u = _parse(url, write=True)
     built_at = datetime.now(UTC).isoformat(timespec="seconds")
     target = _sqlite_file(u)
     if target is not None:
@@ -140,6 +151,10 @@ def build_store(kb: KnowledgeBase, url: str | None = None, *, xrefs: list[Xref],
             _write(engine, kb, xrefs, unresolved, built_at)
             engine.dispose()
             os.replace(tmp, target)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            tmp.unlink(missing_ok=True)
+            raise StoreError(f"cannot write the store at '{url}': {_one_line(exc)}") from None
         except BaseException:
             engine.dispose()
             tmp.unlink(missing_ok=True)
@@ -148,8 +163,8 @@ def build_store(kb: KnowledgeBase, url: str | None = None, *, xrefs: list[Xref],
         engine = create_engine(u)
         try:
             _write(engine, kb, xrefs, unresolved, built_at)
-        except OperationalError as exc:
-            raise StoreError(f"cannot write the store at '{url}': {exc.orig}") from None
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot write the store at '{url}': {_one_line(exc)}") from None
         finally:
             engine.dispose()
     return StoreInfo(url, KB_VERSION, kb.content_hash, len(kb), built_at)
@@ -224,7 +239,7 @@ class StoredKB:
 def read_store(url: str | None = None) -> StoredKB:
     """Load a store written by :func:`build_store`. ``StoreError`` if it is missing or foreign."""
     url = url or default_db_url()
-    u = _parse(url)
+    u = _parse(url, write=False)
     target = _sqlite_file(u)
     if target is not None and not target.exists():
         raise StoreError(f"no KB store at '{url}': run 'exoresist kb build --db {url}' first")
@@ -249,8 +264,8 @@ def read_store(url: str | None = None) -> StoredKB:
             ]
             xrefs = [Xref(*row) for row in conn.execute(select(*xrefs_t.c))]
             unresolved = [Unresolved(*row) for row in conn.execute(select(*unresolved_t.c))]
-    except OperationalError as exc:
-        raise StoreError(f"cannot read the store at '{url}': {exc.orig}") from None
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the store at '{url}': {_one_line(exc)}") from None
     finally:
         engine.dispose()
     kb = KnowledgeBase(records=tuple(r for r, _ in recs), origins={r.id: o for r, o in recs})

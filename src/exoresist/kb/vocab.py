@@ -204,6 +204,20 @@ class EvidenceGrade(StrEnum):
     D = "D"
 
 
+#: What each evidence grade means, for help texts, the README and the report.
+GRADE_MEANINGS: dict[EvidenceGrade, str] = {
+    EvidenceGrade.A: "shown in HCC both in vitro and in vivo",
+    EvidenceGrade.B: "shown in HCC in vitro only, or in patient samples only",
+    EvidenceGrade.C: "shown in other cancers, or in HCC without the exosomal step",
+    EvidenceGrade.D: "proposed without direct evidence (hypotheses)",
+}
+
+
+def evidence_grades_text(sep: str = "; ") -> str:
+    """The evidence grades A-D in one line (``sep`` between grades): "A: shown in HCC ...; B: ..."."""
+    return sep.join(f"{g.value}: {text}" for g, text in GRADE_MEANINGS.items())
+
+
 class ReviewSection(StrEnum):
     """Sections of the review, in reading order (used by docs/coverage.md)."""
 

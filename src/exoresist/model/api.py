@@ -15,7 +15,16 @@ import numpy as np
 
 from exoresist.kb import KnowledgeBase
 from exoresist.kb.errors import UnknownNameError
-from exoresist.model.assemble import MODEL_VERSION, Context, Scenario, assemble, knockout_ids
+from exoresist.model.assemble import (
+    MODEL_VERSION,
+    STRENGTH_PRIOR,
+    Context,
+    Scenario,
+    assemble,
+    candidate_mechanisms,
+    knockout_ids,
+    strength_param,
+)
 from exoresist.model.drugs import all_parameters
 from exoresist.model.spec import ModelSpec
 
@@ -84,7 +93,7 @@ def parameters_with_overrides(spec: ModelSpec, overrides: Mapping[str, float]) -
     values = spec.defaults()
     for name, value in overrides.items():
         if name not in names:
-            raise UnknownNameError("parameter", name, names)
+            raise UnknownNameError("parameter", name, names, listing="exoresist model show --format json, or docs/parameters.md")
         if not np.isfinite(value) or value < 0:
             raise ParameterError(f"parameter {name} must be a finite, non-negative number, got {value}")
         values[names.index(name)] = value
@@ -138,8 +147,10 @@ def describe(spec: ModelSpec) -> dict[str, Any]:
     }
 
 
-def parameter_table_markdown() -> str:
-    """docs/parameters.md: every model parameter with unit, default, prior range and source."""
+def parameter_table_markdown(kb: KnowledgeBase | None = None, record_ids: Iterable[str] = ()) -> str:
+    """docs/parameters.md: every model parameter with unit, default, prior range and source; with
+    ``kb`` and ``record_ids`` (a user's own records), also the strength parameter of each of those
+    records that acts in the model."""
     params = sorted(all_parameters(), key=lambda p: p.name)
     lines = [
         "# Model parameters",
@@ -160,4 +171,20 @@ def parameter_table_markdown() -> str:
             f"| `{p.name}` | {p.default:.4g} | {p.low:.4g} – {p.high:.4g} ({p.scale}) | {p.unit} | {p.source} | {p.description} |"
         )
     lines.append("")
+    if kb is not None:
+        wanted = set(record_ids)
+        acting = [m for m in candidate_mechanisms(kb, include_hypotheses=True) if m.id in wanted]
+        lines += ["## Strength parameters of the added records", ""]
+        if not acting:
+            lines += ["None of the added records acts in the model (a mechanism needs `process` and `exosomal: true`).", ""]
+        else:
+            lines += ["| name | default | prior | unit | source | description |", "|---|---:|---|---|---|---|"]
+            low, high = STRENGTH_PRIOR
+            for m in acting:
+                only = " (acts only with --include-hypotheses)" if m.kind == "hypothesis" else ""
+                if m.therapies:
+                    only += " (acts when one of its therapies is given)"
+                prior = f"{low:.4g} – {high:.4g} (log)"
+                lines.append(f"| `{strength_param(m.id)}` | 1 | {prior} | 1 | assumed | strength of {m.id}: {m.title}{only} |")
+            lines.append("")
     return "\n".join(lines)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from exoresist.kb import KnowledgeBase, Mechanism
-from exoresist.kb.errors import UnknownNameError
 from exoresist.kb.models import Intervention
+from exoresist.kb.names import check_name
 from exoresist.model.drugs import DRUGS
 
 MODEL_VERSION = "0.1.0"
@@ -74,15 +74,16 @@ def record_pool(kb: KnowledgeBase, m: Mechanism) -> str:
 
 
 def knockout_ids(kb: KnowledgeBase, names: Iterable[str]) -> tuple[str, ...]:
-    """Record ids to switch off: a record id stays as it is, a cargo name means every mechanism
-    record that carries it (``UnknownNameError`` with suggestions otherwise)."""
+    """Record ids to switch off: a record id stays as it is, a cargo name (as the resolver reads
+    it, :mod:`exoresist.kb.names`) means every mechanism record that carries it
+    (``UnknownNameError`` with suggestions otherwise)."""
     ids: list[str] = []
     for name in names:
         if name in kb.by_id:
             ids.append(name)
         else:
-            ent = kb.entity(name)
-            ids += [m.id for m in kb.mechanisms if kb.entity(m.cargo).id == ent.id]
+            ents = set(kb.names.resolve(name, "cargo").expands_to)
+            ids += [m.id for m in kb.mechanisms if kb.entity(m.cargo).id in ents]
     return tuple(ids)
 
 
@@ -91,7 +92,7 @@ def expand_therapy_refs(kb: KnowledgeBase, refs: Iterable[str]) -> set[str]:
     out: set[str] = set()
     for ref in refs:
         if ref.startswith("class:"):
-            out |= {t.id for t in kb.therapies if not t.components and any(f"class:{c.value}" == ref for c in t.therapy_classes)}
+            out |= kb.names.drugs_of_class(ref)
         else:
             t = kb.get(ref)
             comps = getattr(t, "components", [])
@@ -103,6 +104,7 @@ def resolve_therapies(kb: KnowledgeBase, names: Iterable[str]) -> list[str]:
     """Therapy names (id, name, alias, regimen like 'atezolizumab+bevacizumab') -> drug ids."""
     out: list[str] = []
     for name in names:
+        check_name(name, "therapy")
         parts = [name] if _is_known_therapy(kb, name) else [p for p in re.split(r"\s*\+\s*", name) if p]
         for part in parts:
             t = kb.therapy(part)
@@ -122,27 +124,14 @@ def _is_known_therapy(kb: KnowledgeBase, name: str) -> bool:
     return True
 
 
-INTERVENTION_SHORTCUTS = {
-    "secretion-blockade": "int:rab27a-knockdown",
-    "rab27a": "int:rab27a-knockdown",
-    "rab27b": "int:rab27b-knockdown",
-    "anti-pigr": "int:anti-pigr-antibody",
-    "anti-s100a10": "int:anti-s100a10-antibody",
-}
-
-
 def resolve_interventions(kb: KnowledgeBase, names: Iterable[str]) -> list[Intervention]:
-    """Intervention names (id, name, alias, or a short form such as 'secretion-blockade')."""
-    index: dict[str, Intervention] = {}
-    for i in kb.interventions:
-        for n in (i.id, i.id.removeprefix("int:"), i.name, *i.aliases):
-            index[n.casefold()] = i
+    """Intervention names: id, name, alias (short forms such as 'secretion-blockade' are aliases
+    on the records), payload, target or a compound it covers (:mod:`exoresist.kb.names`)."""
     out = []
     for name in names:
-        key = INTERVENTION_SHORTCUTS.get(name.casefold(), name).casefold()
-        if key not in index:
-            raise UnknownNameError("intervention", name, [*INTERVENTION_SHORTCUTS, *(i.id for i in kb.interventions)])
-        out.append(index[key])
+        rec = kb.by_id.get(kb.names.resolve(name, "intervention").id)
+        assert isinstance(rec, Intervention)
+        out.append(rec)
     return out
 
 
