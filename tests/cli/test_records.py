@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from exoresist.cli.main import app
 from exoresist.cohort.calibration import calibrated_cohort
-from exoresist.cohort.runner import kb_payload, run_key, run_trial
 from exoresist.cohort.config import TrialConfig
+from exoresist.cohort.runner import kb_payload, run_key, run_trial
 from exoresist.kb import KnowledgeBase, load_kb
 
 ROOT = Path(__file__).resolve().parents[2]
