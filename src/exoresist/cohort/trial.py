@@ -128,6 +128,8 @@ class TrialConfig:
     chunk_size: int = 100
     cohort: CohortParameters = field(default_factory=CohortParameters)
     knockouts: bool = False  # also simulate each progressing patient with each of its records off
+    samples: tuple[str, ...] = ()  # species or derived names read per patient (biomarkers): see sampled()
+    sample_days: tuple[float, ...] = ()  # days after baseline at which ``samples`` are read
 
     def validate(self, kb: KnowledgeBase) -> list[Arm]:
         """Check every argument before any work starts; returns the parsed arms."""
@@ -143,6 +145,8 @@ class TrialConfig:
             raise TrialError(f"chunk size must be at least 1, got {self.chunk_size}")
         if self.seed < 0:
             raise TrialError(f"seed must be >= 0, got {self.seed}")
+        if bool(self.samples) != bool(self.sample_days) or not all(math.isfinite(d) and d >= 0 for d in self.sample_days):
+            raise TrialError(f"samples need sample days >= 0 (got {list(self.samples)} at {list(self.sample_days)})")
         arms = [parse_arm(kb, a) for a in self.arms]
         labels = [a.label for a in arms]
         if len(set(labels)) != len(labels):
@@ -159,6 +163,7 @@ class TrialConfig:
             "chunk_size": self.chunk_size,
             "cohort": self.cohort.as_dict(),
             **({"knockouts": True} if self.knockouts else {}),  # (absent when off: earlier run keys hold)
+            **({"samples": list(self.samples), "sample_days": list(self.sample_days)} if self.samples else {}),
         }
 
     def chunks(self) -> list[range]:
@@ -401,12 +406,34 @@ def simulate_chunk(
         frame.insert(3, "tvdt_day", tvdt)
         for rid, sp in zip(mechanism_records(kb), strength_names(kb), strict=True):
             frame[f"strength:{rid}"] = [d.get(sp, np.nan) for d in draws]
+        for column, values in sampled(res, arm_start.start_day, config.samples, config.sample_days).items():
+            frame[column] = values
         if config.knockouts:
             grid = simulation_grid(arm_start.start_day, end)
             for rid, delay in knockout_delays(kb, spec, cohort, draws, grid, arm_start, death_e, frame).items():
                 frame[f"ko_delay:{rid}"] = delay
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def sampled(res: SimulationResult, start_day: float, names: Sequence[str], days: Sequence[float]) -> dict[str, np.ndarray]:
+    """Per-patient values of species or derived quantities ``names`` at ``days`` after baseline, as
+    columns ``marker:<name>@<day>`` (the biomarker stage's observation model reads them). Values are
+    interpolated linearly on the simulation grid; NaN past follow-up or where the arm's model has no
+    such name (death is not applied here: the reader knows each patient's OS)."""
+    out: dict[str, np.ndarray] = {}
+    t = res.times_day - start_day
+    for name in names:
+        series = (
+            res.species(name) if name in res.species_names else res.derived_value(name) if name in res.derived_names else None
+        )
+        for day in days:
+            column = f"marker:{name}@{day:g}"
+            if series is None or day > t[-1] + 1e-9:
+                out[column] = np.full(res.n_sets, np.nan)
+            else:
+                out[column] = np.array([np.interp(day, t, row) for row in series])
+    return out
 
 
 def knockout_delays(
