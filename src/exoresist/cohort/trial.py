@@ -406,8 +406,8 @@ def simulate_chunk(
         frame.insert(3, "tvdt_day", tvdt)
         for rid, sp in zip(mechanism_records(kb), strength_names(kb), strict=True):
             frame[f"strength:{rid}"] = [d.get(sp, np.nan) for d in draws]
-        for column, values in sampled(res, arm_start.start_day, config.samples, config.sample_days).items():
-            frame[column] = values
+        if config.samples:
+            frame = pd.concat([frame, pd.DataFrame(sampled(res, arm_start.start_day, config.samples, config.sample_days))], axis=1)
         if config.knockouts:
             grid = simulation_grid(arm_start.start_day, end)
             for rid, delay in knockout_delays(kb, spec, cohort, draws, grid, arm_start, death_e, frame).items():
