@@ -40,8 +40,10 @@ def write_report(
     calibration: pd.DataFrame | None = None,
     sensitivity: pd.DataFrame | None = None,
     title: str | None = None,
+    biomarkers: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the report of ``run`` (a :class:`~exoresist.cohort.runner.TrialRun`) to ``path``."""
+    """Write the report of ``run`` (a :class:`~exoresist.cohort.runner.TrialRun`) to ``path``; with
+    ``biomarkers`` (a biomarker evaluation's JSON dictionary) it has a biomarker section."""
     meta = dict(run.meta)
     meta.setdefault("date", date.today().isoformat())
     meta["limitations"] = [*LIMITATIONS, KNOCKOUT_LIMITATION if run.config.knockouts else ATTRIBUTION_LIMITATION]
@@ -57,4 +59,5 @@ def write_report(
         calibration=calibration,
         sensitivity=sensitivity,
         out_path=path,
+        biomarkers=biomarkers,
     )
