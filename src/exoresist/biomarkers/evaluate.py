@@ -12,9 +12,14 @@ Classification, per marker, arm and endpoint (Benjamini-Hochberg over the marker
 endpoint, scipy ``false_discovery_control``, at ``alpha``):
 
 - *predictive*: the treatment x marker interaction of this arm against the reference arm is
-  significant;
-- *prognostic*: otherwise, when the C-index differs from 0.5 (normal test with the jackknife SE);
+  significant and at least :data:`MIN_INTERACTION_HR` per SD (or its inverse);
+- *prognostic*: otherwise, when the C-index differs from 0.5 (normal test with the jackknife SE)
+  by at least :data:`MIN_C_DIFFERENCE`;
 - *none*: neither.
+
+The size thresholds are assumed: with a thousand virtual patients per arm (and, in the digital-twin
+design, every patient in both arms, which the clustered errors exploit) effects far too small to
+matter reach small q-values.
 
 Times are analysed in whole days (rounded up), as trial data record them. The week-4 change is a
 landmark analysis: only patients event-free at week 4 enter, and time is counted from week 4 (no
@@ -42,6 +47,10 @@ Endpoint = Literal["os", "pfs"]
 ENDPOINTS: tuple[Endpoint, ...] = ("os", "pfs")
 AUC_TIMES_MONTH = (3.0, 6.0, 12.0)
 REFERENCE_NAME = "tumour diameter (baseline, reference)"
+MIN_INTERACTION_HR = 1.1
+"""Smallest interaction (treatment HR ratio per SD of the marker, either way) called predictive; assumed."""
+MIN_C_DIFFERENCE = 0.05
+"""Smallest distance of the C-index from 0.5 called prognostic; assumed."""
 ESTIMATORS = {
     "c_index": "Harrell's C (scikit-survival concordance_index_censored) of the marker in its prespecified direction; "
     "95 % CI from the infinitesimal-jackknife standard error",
@@ -252,8 +261,9 @@ def evaluate_frame(
         "seed": seed,
         "alpha": alpha,
         "estimators": ESTIMATORS,
-        "classification": "predictive: BH-adjusted interaction q < alpha; prognostic: otherwise BH-adjusted C-index q < alpha;"
-        " none: neither (the reference arm has no interaction)",
+        "classification": f"predictive: BH-adjusted interaction q < alpha and interaction HR per SD >= {MIN_INTERACTION_HR} or "
+        f"<= 1/{MIN_INTERACTION_HR}; prognostic: otherwise BH-adjusted C-index q < alpha and |C - 0.5| >= {MIN_C_DIFFERENCE};"
+        " none: neither (the reference arm has no interaction); size thresholds assumed",
         "cutpoint_warning": cutpoints.CUTPOINT_WARNING,
         "n_by_arm": {arm: int((frame["arm"] == arm).sum()) for arm in arms},
     }
@@ -351,9 +361,11 @@ def _classify(entries: list[dict[str, Any]], alpha: float) -> None:
             m["interaction_hr"]["q"] = q
         for m in group:
             qi = m["interaction_hr"]["q"] if m["interaction_hr"] is not None else math.nan
-            if math.isfinite(qi) and qi < alpha:
+            hr = m["interaction_hr"]["hr"] if m["interaction_hr"] is not None else math.nan
+            c = m["c_index"]["estimate"]
+            if math.isfinite(qi) and qi < alpha and abs(math.log(hr)) >= math.log(MIN_INTERACTION_HR):
                 m["kind"] = "predictive"
-            elif math.isfinite(m["q_prognostic"]) and m["q_prognostic"] < alpha:
+            elif math.isfinite(m["q_prognostic"]) and m["q_prognostic"] < alpha and abs(c - 0.5) >= MIN_C_DIFFERENCE:
                 m["kind"] = "prognostic"
 
 

@@ -25,7 +25,8 @@ MEASURABLE_TYPES = (EntityType.MIRNA, EntityType.CIRCRNA, EntityType.LNCRNA, Ent
 
 
 def resolve_cargo(kb: KnowledgeBase, name: str) -> tuple[Entity, str]:
-    """The KB entity a measured cargo's name means, and how the name was read.
+    """The KB entity a measured cargo's name means, and how the name was read ("" when as named;
+    "alias", "species prefix dropped", "arm dropped").
 
     This is the biomarker stage's only call into the KB's name look-up, so switching to the shared
     resolver (``exoresist.kb`` names work) changes this function alone. Until then it tries the name
@@ -51,8 +52,7 @@ def resolve_cargo(kb: KnowledgeBase, name: str) -> tuple[Entity, str]:
         except UnknownNameError as exc:
             first_error = first_error or exc
             continue
-        reading = "" if ent.name == name else f"{name} -> {ent.name}" + (f" ({how})" if how else " (alias)")
-        return ent, reading
+        return ent, "" if ent.name == name else how or "alias"
     assert first_error is not None
     raise first_error
 

@@ -94,8 +94,8 @@ def print_evaluation(evaluation: Any) -> None:
             )
         console.print(t)
     for u in data["meta"].get("unmeasurable", []):
-        err_console.print(f"not measurable: {u['marker']} ({u['record']}): {u['reason']}", highlight=False)
-    err_console.print(data["meta"]["cutpoint_warning"], highlight=False)
+        err_console.print(f"not measurable: {u['marker']} ({u['record']}): {u['reason']}", highlight=False, markup=False)
+    err_console.print(data["meta"]["cutpoint_warning"], highlight=False, markup=False)
 
 
 @app.command("evaluate")
@@ -127,7 +127,7 @@ def evaluate_command(
 
     kb = load_kb()
     specs, skipped = _specs(kb, marker)
-    endpoints: tuple[Endpoint, ...] = tuple(e.value for e in endpoint) if endpoint else ("os", "pfs")  # type: ignore[misc]
+    endpoints: tuple[Endpoint, ...] = tuple(e.value for e in endpoint) if endpoint else ("os", "pfs")
     res = run_and_evaluate(
         kb, arm, specs, skipped, out, patients=patients, months=months, seed=seed, scheduler=scheduler,
         endpoints=endpoints, bootstrap=bootstrap, progress=sys.stderr.isatty(),
@@ -197,7 +197,7 @@ def score_command(
         typer.echo(buf.getvalue(), nl=False)
         return
     for line in result.notes:
-        err_console.print(line, highlight=False)
+        err_console.print(line, highlight=False, markup=False)
     t = Table(title=f"resistance scores, {len(result.patients)} patients", title_justify="left")
     for col in ("patient", "therapy", "score", "drivers"):
         t.add_column(col, overflow="fold")
@@ -291,3 +291,24 @@ def print_design(result: dict[str, Any]) -> None:
         t.add_row(*cells)
     console.print(t)
     err_console.print(result["notes"], highlight=False)
+
+
+def print_strata(strata: dict[str, Any]) -> None:
+    """``trial run --stratify``: HR per stratum and arm."""
+    t = Table(
+        title=f"{strata['marker']} strata: positive at >= {_num(strata['cut_value'], 4)} cu/mL ({strata['cut']}; "
+        f"{100 * strata['share_positive']:.0f}% positive at baseline)",
+        title_justify="left",
+    )
+    for col in ("arm", "vs", "n M+ / M-", "OS HR M+", "OS HR M-", "PFS HR M+", "PFS HR M-"):
+        t.add_column(col)
+
+    def hr(v: dict[str, Any]) -> str:
+        return f"{_num(v['hr'])} ({_num(v['ci_low'])}-{_num(v['ci_high'])})"
+
+    for r in strata["strata"]:
+        t.add_row(
+            r["arm"], r["reference"], f"{r['n_positive']} / {r['n_negative']}",
+            hr(r["os_hr_positive"]), hr(r["os_hr_negative"]), hr(r["pfs_hr_positive"]), hr(r["pfs_hr_negative"]),
+        )  # fmt: skip
+    console.print(t)

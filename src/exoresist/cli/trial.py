@@ -104,6 +104,10 @@ def run_command(
             help="Counterfactual attribution: simulate each progressing patient again without each record it expresses.",
         ),
     ] = False,
+    stratify: Annotated[
+        str | None,
+        typer.Option("--stratify", help="MARKER[:CUTPOINT]: HRs in marker strata (cut: level in cu/mL or qNN; default median)."),
+    ] = None,
     fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
 ) -> None:
     """Run (or resume) a virtual trial and print response, survival and comparisons per arm."""
@@ -112,18 +116,41 @@ def run_command(
     from exoresist.cohort.trial import TrialConfig
 
     kb = load_kb()
-    config = TrialConfig(tuple(arm), population.value, patients, months, seed, chunk_size, calibrated_cohort(), knockouts)
+    strat = None
+    samples: tuple[str, ...] = ()
+    days: tuple[float, ...] = ()
+    if stratify is not None:
+        from exoresist.biomarkers.design import parse_stratify
+        from exoresist.biomarkers.run import trial_samples
+
+        strat = parse_stratify(kb, stratify)
+        samples, days = trial_samples([strat[0]], months)
+    config = TrialConfig(
+        tuple(arm), population.value, patients, months, seed, chunk_size, calibrated_cohort(), knockouts, samples, days
+    )
     config.validate(kb)  # every argument checked before a cluster starts
     run = run_trial(kb, config, out, scheduler=scheduler, progress=sys.stderr.isatty() or fmt is TableOrJson.table)
     run.meta["command"] = "exoresist " + " ".join(sys.argv[1:])
+    strata, markers = None, None
+    if strat is not None:
+        from exoresist.biomarkers.design import stratify_run
+        from exoresist.biomarkers.run import evaluate_run
+
+        strata = stratify_run(run, *strat)
+        if report is not None:
+            markers = evaluate_run(run, [strat[0]], bootstrap=100).evaluation.to_json_dict()
     if report is not None:
         from exoresist.report.trial_report import write_report
 
-        write_report(run, report)
+        write_report(run, report, biomarkers=markers)
     if fmt is TableOrJson.json:
-        typer.echo(json.dumps(run.to_json_dict(), indent=2, default=float))
+        typer.echo(json.dumps({**run.to_json_dict(), **({"stratified": strata} if strata else {})}, indent=2, default=float))
     else:
         print_trial(run)
+        if strata is not None:
+            from exoresist.cli.biomarker import print_strata
+
+            print_strata(strata)
         err_console.print(f"wrote {out / 'patients.parquet'} and {out / 'trial.json'}" + (f" and {report}" if report else ""))
 
 

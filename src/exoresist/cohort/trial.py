@@ -407,7 +407,9 @@ def simulate_chunk(
         for rid, sp in zip(mechanism_records(kb), strength_names(kb), strict=True):
             frame[f"strength:{rid}"] = [d.get(sp, np.nan) for d in draws]
         if config.samples:
-            frame = pd.concat([frame, pd.DataFrame(sampled(res, arm_start.start_day, config.samples, config.sample_days))], axis=1)
+            frame = pd.concat(
+                [frame, pd.DataFrame(sampled(res, arm_start.start_day, config.samples, config.sample_days))], axis=1
+            )
         if config.knockouts:
             grid = simulation_grid(arm_start.start_day, end)
             for rid, delay in knockout_delays(kb, spec, cohort, draws, grid, arm_start, death_e, frame).items():
