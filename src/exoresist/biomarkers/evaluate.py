@@ -17,6 +17,8 @@ endpoint, scipy ``false_discovery_control``, at ``alpha``):
   by at least :data:`MIN_C_DIFFERENCE`;
 - *none*: neither.
 
+A week-4 change is measured after randomisation and moved by the treatment itself (secretion
+blockade lowers every cargo), so it is never called predictive; its interaction is still reported.
 The size thresholds are assumed: with a thousand virtual patients per arm (and, in the digital-twin
 design, every patient in both arms, which the clustered errors exploit) effects far too small to
 matter reach small q-values.
@@ -263,7 +265,8 @@ def evaluate_frame(
         "estimators": ESTIMATORS,
         "classification": f"predictive: BH-adjusted interaction q < alpha and interaction HR per SD >= {MIN_INTERACTION_HR} or "
         f"<= 1/{MIN_INTERACTION_HR}; prognostic: otherwise BH-adjusted C-index q < alpha and |C - 0.5| >= {MIN_C_DIFFERENCE};"
-        " none: neither (the reference arm has no interaction); size thresholds assumed",
+        " none: neither (the reference arm has no interaction); size thresholds assumed; a week-4 change (on treatment) is"
+        " never called predictive",
         "cutpoint_warning": cutpoints.CUTPOINT_WARNING,
         "n_by_arm": {arm: int((frame["arm"] == arm).sum()) for arm in arms},
     }
@@ -363,7 +366,8 @@ def _classify(entries: list[dict[str, Any]], alpha: float) -> None:
             qi = m["interaction_hr"]["q"] if m["interaction_hr"] is not None else math.nan
             hr = m["interaction_hr"]["hr"] if m["interaction_hr"] is not None else math.nan
             c = m["c_index"]["estimate"]
-            if math.isfinite(qi) and qi < alpha and abs(math.log(hr)) >= math.log(MIN_INTERACTION_HR):
+            baseline = m["marker_kind"] != "change"  # an on-treatment change is not a predictive marker
+            if baseline and math.isfinite(qi) and qi < alpha and abs(math.log(hr)) >= math.log(MIN_INTERACTION_HR):
                 m["kind"] = "predictive"
             elif math.isfinite(m["q_prognostic"]) and m["q_prognostic"] < alpha and abs(c - 0.5) >= MIN_C_DIFFERENCE:
                 m["kind"] = "prognostic"

@@ -312,3 +312,10 @@ def print_strata(strata: dict[str, Any]) -> None:
             hr(r["os_hr_positive"]), hr(r["os_hr_negative"]), hr(r["pfs_hr_positive"]), hr(r["pfs_hr_negative"]),
         )  # fmt: skip
     console.print(t)
+
+
+def print_kinds(data: dict[str, Any]) -> None:
+    """One line per marker kind found (the demo's summary of the biomarker section)."""
+    for kind in ("predictive", "prognostic"):
+        hits = [f"{m['marker']} ({m['arm']}, {m['endpoint'].upper()})" for m in data["markers"] if m["kind"] == kind]
+        err_console.print(f"  {kind}: {', '.join(hits) or 'none'}", highlight=False, markup=False)

@@ -287,6 +287,8 @@ def sensitivity_command(
 
 
 DEMO_ARMS = ("sorafenib", "sorafenib+secretion-blockade", "atezolizumab+bevacizumab")
+DEMO_BOOTSTRAP = 50
+"""Bootstrap resamples of the demo's biomarker evaluation (cut-point optimism, CIs); 200 in ``biomarker evaluate``."""
 
 
 @fail_on_errors
@@ -297,11 +299,14 @@ def demo_command(
     seed: Annotated[int, typer.Option("--seed")] = 0,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, or 'serial'.")] = None,
 ) -> None:
-    """The main job: build the KB, run the default first-line trial, write out/report.html."""
+    """The main job: build the KB, run the default first-line trial with its plasma markers, write out/report.html."""
     import time
 
+    from exoresist.biomarkers.markers import biomarker_record_markers
+    from exoresist.biomarkers.run import evaluate_run, trial_samples
+    from exoresist.cli.biomarker import print_kinds
     from exoresist.cohort import calibration as cal
-    from exoresist.cohort.runner import run_trial
+    from exoresist.cohort.runner import run_trial, write_json
     from exoresist.cohort.trial import TrialConfig
     from exoresist.kb.store import build_resolved_store
     from exoresist.report.trial_report import write_report
@@ -309,15 +314,21 @@ def demo_command(
     started = time.perf_counter()
     kb = load_kb()
     info, xrefs, _ = build_resolved_store(kb, f"sqlite:///{out / 'kb.sqlite'}")
-    err_console.print(f"1/3 knowledge base: {info.n_records} records, {len(xrefs)} identifiers resolved, store {info.url}")
+    err_console.print(f"1/4 knowledge base: {info.n_records} records, {len(xrefs)} identifiers resolved, store {info.url}")
     cohort = cal.calibrated_cohort()
-    config = TrialConfig(DEMO_ARMS, "first-line", patients, months, seed, 50, cohort, knockouts=True)
+    specs, skipped = biomarker_record_markers(kb)
+    samples, days = trial_samples(specs, months)
+    config = TrialConfig(DEMO_ARMS, "first-line", patients, months, seed, 50, cohort, True, samples, days)
     config.validate(kb)
-    err_console.print(f"2/3 trial: {', '.join(DEMO_ARMS)}; {patients} first-line patients per arm, {months:g} months")
+    err_console.print(f"2/4 trial: {', '.join(DEMO_ARMS)}; {patients} first-line patients per arm, {months:g} months")
     run = run_trial(kb, config, out / "trial", scheduler=scheduler, progress=True)
     run.meta["command"] = "exoresist demo " + " ".join(sys.argv[2:])
     print_trial(run)
-    err_console.print("3/3 calibration check on SHARP and IMbrave150 (placebo, sorafenib, atezolizumab+bevacizumab)")
+    err_console.print(f"3/4 biomarkers: {', '.join(s.name for s in specs)} in plasma at baseline and week 4 (OS)")
+    markers = evaluate_run(run, specs, skipped, endpoints=("os",), bootstrap=DEMO_BOOTSTRAP).evaluation.to_json_dict()
+    write_json(markers, out / "biomarkers.json")
+    print_kinds(markers)
+    err_console.print("4/4 calibration check on SHARP and IMbrave150 (placebo, sorafenib, atezolizumab+bevacizumab)")
     _, table = cal.check(kb, cohort, out / "calibration", scheduler=scheduler, progress=True)
-    path = write_report(run, out / "report.html", calibration=table)
+    path = write_report(run, out / "report.html", calibration=table, biomarkers=markers)
     err_console.print(f"wrote {path} in {time.perf_counter() - started:.0f} s; open it in a browser")
