@@ -205,7 +205,9 @@ def score_table(
         try:
             ent, reading = resolve_cargo(kb, name)
         except UnknownNameError as exc:
-            raise BiomarkerError(f"{path}, column '{header}': {exc}") from None
+            raise BiomarkerError(
+                f"{path}, column '{header}': {exc} (an outcome column? name it in --outcome-columns TIME,EVENT[,RESPONSE])"
+            ) from None
         col_unit = unit or header_unit
         used, basis = _scale_of(frame[header].replace("", None), col_unit, scale)
         columns.append(CargoColumn(header, ent.name, ent.id, reading, col_unit, used, basis))
