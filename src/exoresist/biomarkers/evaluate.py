@@ -215,9 +215,9 @@ def _bh(p: Sequence[float]) -> list[float]:
     return out.tolist()
 
 
-Mapper = Callable[[Callable[[MarkerColumn], list[dict[str, Any]]], list[MarkerColumn]], Iterable[list[dict[str, Any]]]]
-"""``map``-like: applies a function to every marker column (the builtin ``map`` by default; a Dask
-client's map, see :func:`dask_mapper`, spreads the markers over workers)."""
+Mapper = Callable[[Callable[[Any], list[dict[str, Any]]], list[Any]], Iterable[list[dict[str, Any]]]]
+"""``map``-like: applies a function to every marker column and every arm's panel data (the builtin
+``map`` by default; a Dask client's map, see :func:`dask_mapper`, spreads them over workers)."""
 
 
 def evaluate_frame(
@@ -253,7 +253,7 @@ def evaluate_frame(
     )
     entries = [e for part in (mapper or map)(work, list(columns)) for e in part]
     _classify(entries, alpha)
-    panel_list = _panels(frame, columns, arms, endpoints, seed) if with_panels else []
+    panel_list = _panels(frame, columns, arms, endpoints, seed, mapper) if with_panels else []
     meta = {
         "arms": list(arms),
         "reference_arm": arms[0],
@@ -374,29 +374,40 @@ def _classify(entries: list[dict[str, Any]], alpha: float) -> None:
 
 
 def _panels(
-    frame: pd.DataFrame, columns: Sequence[MarkerColumn], arms: Sequence[str], endpoints: Sequence[Endpoint], seed: int
+    frame: pd.DataFrame,
+    columns: Sequence[MarkerColumn],
+    arms: Sequence[str],
+    endpoints: Sequence[Endpoint],
+    seed: int,
+    mapper: Mapper | None = None,
 ) -> list[dict[str, Any]]:
     names = [c.column for c in columns if c.kind == "baseline"]
-    out: list[dict[str, Any]] = []
     if len(names) < 2:
-        return out
-    for arm in arms:
-        g = frame[frame["arm"] == arm].dropna(subset=names)
-        x = g[names].to_numpy(dtype=float)
-        for endpoint in endpoints:
-            res = panels.cox_panel(x, names, g[f"{endpoint}_month"], g[f"{endpoint}_event"], seed=seed)
-            if res is not None:
-                out.append({"arm": arm, "endpoint": endpoint, "n": len(g), **res})
-        res = panels.logistic_panel(x, names, responded_of(g), seed=seed)
+        return []
+    subsets = [frame[frame["arm"] == arm].dropna(subset=names) for arm in arms]
+    work = partial(arm_panels, names=tuple(names), endpoints=tuple(endpoints), seed=seed)
+    return [p for part in (mapper or map)(work, subsets) for p in part]
+
+
+def arm_panels(g: pd.DataFrame, *, names: tuple[str, ...], endpoints: tuple[Endpoint, ...], seed: int) -> list[dict[str, Any]]:
+    """The panels of one arm's rows: an elastic-net Cox per endpoint and an L1-logistic for response."""
+    arm = str(g["arm"].iloc[0]) if len(g) else ""
+    x = g[list(names)].to_numpy(dtype=float)
+    out: list[dict[str, Any]] = []
+    for endpoint in endpoints:
+        res = panels.cox_panel(x, names, g[f"{endpoint}_month"], g[f"{endpoint}_event"], seed=seed)
         if res is not None:
-            out.append({"arm": arm, "endpoint": "response", "n": len(g), **res})
+            out.append({"arm": arm, "endpoint": endpoint, "n": len(g), **res})
+    res = panels.logistic_panel(x, names, responded_of(g), seed=seed)
+    if res is not None:
+        out.append({"arm": arm, "endpoint": "response", "n": len(g), **res})
     return out
 
 
 def dask_mapper(client: Any) -> Mapper:
     """A :data:`Mapper` that runs each marker as one task on a Dask ``client``'s workers."""
 
-    def run(fn: Callable[[MarkerColumn], list[dict[str, Any]]], items: list[MarkerColumn]) -> list[list[dict[str, Any]]]:
+    def run(fn: Callable[[Any], list[dict[str, Any]]], items: list[Any]) -> list[list[dict[str, Any]]]:
         out: list[list[dict[str, Any]]] = client.gather(client.map(fn, items, pure=False))
         return out
 

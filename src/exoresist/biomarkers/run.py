@@ -19,6 +19,7 @@ from exoresist.biomarkers.evaluate import (
     ENDPOINTS,
     Endpoint,
     Evaluation,
+    Mapper,
     MarkerColumn,
     analysis_frame,
     evaluate_frame,
@@ -75,12 +76,22 @@ def evaluate_run(
     endpoints: Sequence[Endpoint] = ENDPOINTS,
     bootstrap: int = 200,
     with_panels: bool = True,
+    mapper: Mapper | None = None,
 ) -> MarkerRun:
-    """Observe and evaluate ``specs`` in a finished trial; the first arm is the reference."""
+    """Observe and evaluate ``specs`` in a finished trial; the first arm is the reference.
+    ``mapper`` (for example :func:`~exoresist.biomarkers.evaluate.dask_mapper`) spreads the markers
+    over workers; the numbers do not depend on it."""
     obs, frame, columns = observe_run(run, specs, parameters)
     arms = [a["arm"] for a in run.arms]
     evaluation = evaluate_frame(
-        frame, columns, arms, endpoints=endpoints, bootstrap=bootstrap, seed=run.config.seed, with_panels=with_panels
+        frame,
+        columns,
+        arms,
+        endpoints=endpoints,
+        bootstrap=bootstrap,
+        seed=run.config.seed,
+        with_panels=with_panels,
+        mapper=mapper,
     )
     evaluation.meta |= evaluation_meta(obs, specs, skipped)
     evaluation.meta["trial"] = {

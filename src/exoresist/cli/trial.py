@@ -302,11 +302,12 @@ def demo_command(
     """The main job: build the KB, run the default first-line trial with its plasma markers, write out/report.html."""
     import time
 
+    from exoresist.biomarkers.evaluate import dask_mapper
     from exoresist.biomarkers.markers import biomarker_record_markers
     from exoresist.biomarkers.run import evaluate_run, trial_samples
     from exoresist.cli.biomarker import print_kinds
     from exoresist.cohort import calibration as cal
-    from exoresist.cohort.runner import run_trial, write_json
+    from exoresist.cohort.runner import SERIAL, connect, run_trial, write_json
     from exoresist.cohort.trial import TrialConfig
     from exoresist.kb.store import build_resolved_store
     from exoresist.report.trial_report import write_report
@@ -320,15 +321,27 @@ def demo_command(
     samples, days = trial_samples(specs, months)
     config = TrialConfig(DEMO_ARMS, "first-line", patients, months, seed, 50, cohort, True, samples, days)
     config.validate(kb)
-    err_console.print(f"2/4 trial: {', '.join(DEMO_ARMS)}; {patients} first-line patients per arm, {months:g} months")
-    run = run_trial(kb, config, out / "trial", scheduler=scheduler, progress=True)
-    run.meta["command"] = "exoresist demo " + " ".join(sys.argv[2:])
-    print_trial(run)
-    err_console.print(f"3/4 biomarkers: {', '.join(s.name for s in specs)} in plasma at baseline and week 4 (OS)")
-    markers = evaluate_run(run, specs, skipped, endpoints=("os",), bootstrap=DEMO_BOOTSTRAP).evaluation.to_json_dict()
-    write_json(markers, out / "biomarkers.json")
-    print_kinds(markers)
-    err_console.print("4/4 calibration check on SHARP and IMbrave150 (placebo, sorafenib, atezolizumab+bevacizumab)")
-    _, table = cal.check(kb, cohort, out / "calibration", scheduler=scheduler, progress=True)
+    # one cluster for the trial, the biomarker evaluation and the calibration check (started once)
+    client = None if scheduler == SERIAL else connect(scheduler)
+    address = SERIAL if client is None else str(client.scheduler.address)
+    try:
+        err_console.print(f"2/4 trial: {', '.join(DEMO_ARMS)}; {patients} first-line patients per arm, {months:g} months")
+        run = run_trial(kb, config, out / "trial", scheduler=address, progress=True)
+        run.meta["command"] = "exoresist demo " + " ".join(sys.argv[2:])
+        print_trial(run)
+        err_console.print(f"3/4 biomarkers: {', '.join(s.name for s in specs)} in plasma at baseline and week 4 (OS)")
+        mapper = None if client is None else dask_mapper(client)
+        evaluated = evaluate_run(run, specs, skipped, endpoints=("os",), bootstrap=DEMO_BOOTSTRAP, mapper=mapper)
+        markers = evaluated.evaluation.to_json_dict()
+        write_json(markers, out / "biomarkers.json")
+        print_kinds(markers)
+        err_console.print("4/4 calibration check on SHARP and IMbrave150 (placebo, sorafenib, atezolizumab+bevacizumab)")
+        _, table = cal.check(kb, cohort, out / "calibration", scheduler=address, progress=True)
+    finally:
+        if client is not None:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
     path = write_report(run, out / "report.html", calibration=table, biomarkers=markers)
     err_console.print(f"wrote {path} in {time.perf_counter() - started:.0f} s; open it in a browser")
