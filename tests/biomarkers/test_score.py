@@ -106,3 +106,13 @@ def test_cli_csv_output(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert lines[0] == "patient,therapy,score,n_cargos,drivers" and len(lines) == 5
+
+
+def test_every_problem_is_listed_even_in_a_column_that_fails_twice(kb: KnowledgeBase, tmp_path: Path) -> None:
+    path = _write(tmp_path, "patient_id,pIgR [pg/mL]\nP1,12\nP2,abc\nP3,-5\n")
+    with pytest.raises(BiomarkerError) as err:
+        score_table(kb, path)
+    text = str(err.value)
+    assert text.startswith("2 problem(s)")
+    assert "row 2 (line 3), patient 'P2', column 'pIgR [pg/mL]': 'abc' is not a number" in text
+    assert "row 3 (line 4), patient 'P3', column 'pIgR [pg/mL]': -5.0 is negative" in text

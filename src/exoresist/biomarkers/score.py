@@ -136,7 +136,9 @@ def _problem(row: Any, column: str, value: Any, check: str, ids: pd.Series[Any],
     return f"{where}, column '{column}': {what}"
 
 
-def _validate(frame: pd.DataFrame, schema_columns: dict[str, Any], id_column: str, path: Path) -> pd.DataFrame:
+def _validate(
+    frame: pd.DataFrame, schema_columns: dict[str, Any], id_column: str, path: Path, linear: Sequence[str] = ()
+) -> pd.DataFrame:
     import pandera.pandas as pa
     from pandera.errors import SchemaErrors
 
@@ -147,6 +149,16 @@ def _validate(frame: pd.DataFrame, schema_columns: dict[str, Any], id_column: st
     except SchemaErrors as exc:
         cases = exc.failure_cases
         cases = cases[cases["index"].notna()].drop_duplicates(subset=["column", "index"])
+        # pandera skips the sign check of a column whose values did not all convert: check the rest here
+        extra = []
+        for col in linear:
+            if ((cases["column"] == col) & cases["check"].astype(str).str.startswith("coerce_dtype")).any():
+                numbers = pd.to_numeric(frame[col], errors="coerce")
+                extra += [
+                    {"index": i, "column": col, "failure_case": v, "check": "greater_than_or_equal_to(0)"}
+                    for i, v in numbers[numbers < 0].items()
+                ]
+        cases = pd.concat([cases, pd.DataFrame(extra)], ignore_index=True) if extra else cases
         problems = [
             _problem(r["index"], str(r["column"]), r["failure_case"], str(r["check"]), frame[id_column], id_column)
             for _, r in cases.sort_values(["index", "column"]).iterrows()
@@ -229,7 +241,7 @@ def score_table(
         if len(outcome_columns) == 3:
             work[outcome_columns[2]] = work[outcome_columns[2]].str.strip().str.lower()
             schema[outcome_columns[2]] = pa.Column(str, checks=pa.Check.isin(list(RESPONSES)))
-    valid = _validate(work, schema, id_column, path)
+    valid = _validate(work, schema, id_column, path, [c.header for c in columns if c.scale == "linear"])
     notes = [
         f"{c.header} -> {c.cargo}" + (f" ({c.reading})" if c.reading else "") + f"; scale {c.scale}: {c.scale_basis}"
         for c in columns

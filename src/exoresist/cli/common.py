@@ -11,6 +11,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from exoresist.atomic import write_text
 from exoresist.kb.errors import KBValidationError, UnknownNameError
@@ -72,7 +73,7 @@ def fail_on_errors(func: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:
             if not isinstance(exc, (UnknownNameError, StoreError, *_model_errors())):
                 raise
-            err_console.print(f"[red]error[/red]: {exc}", highlight=False)
+            err_console.print(f"[red]error[/red]: {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper
