@@ -108,3 +108,11 @@ def test_missing_trial_columns_are_named(kb: KnowledgeBase) -> None:
     rows, specs = _rows(kb, 20)
     with pytest.raises(BiomarkerError, match="marker:X_pigr@84"):
         observe(rows, specs, (0.0, 84.0), seed=0, p_expressed=0.5)  # type: ignore[arg-type]
+
+
+def test_docs_table_names_every_parameter_with_its_default() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "biomarkers.md").read_text()
+    for p in OBSERVATION_PARAMETERS:
+        assert f"| `{p.name}` | {p.default:g} |" in text, p.name

@@ -273,13 +273,13 @@ def print_design(result: dict[str, Any]) -> None:
         "HR M+ / M- (true)",
         "sens/spec",
         *(f"power N={n} enr/all/strat" for n in sizes),
-        "screened per enrolled",
+        "enrichment: screened per randomised",
     ):
         t.add_column(col, overflow="fold")
     for r in result["cutpoints"]:
         d = r["designs"]
         cells = [
-            f"{_num(r['cut_value'], 3)} ({100 * r['share_positive']:.0f}%)",
+            f"{r['cut_value']:.3g} ({100 * r['share_positive']:.0f}%)",
             f"{_num(r['hr_positive']['hr'])} / {_num(r['hr_negative']['hr'])}",
             f"{_num(r['hr_positive_true']['hr'])} / {_num(r['hr_negative_true']['hr'])}",
             f"{_num(r['sensitivity'])}/{_num(r['specificity'])}",
