@@ -62,10 +62,12 @@ ESTIMATORS = {
     "response_auc": "ROC AUC for not responding (no CR/PR; scikit-learn roc_auc_score), percentile-bootstrap 95 % CI",
     "interaction_hr": "Cox model (lifelines CoxPHFitter, Efron ties) with treatment, marker (per SD of the analysis "
     "value) and their product, robust SE clustered by patient; HR of the product term",
-    "hr_by_quartile": "treatment HR (lifelines Cox) within quartiles of the pooled marker",
+    "hr_by_quartile": "treatment HR within quartiles of the pooled marker: one-step (Peto) log-rank estimate, 95 % CI "
+    "from 1/sqrt(V)",
     "cutpoint.survival": "maximally selected log-rank statistic over cuts at the 10th-90th percentiles, one-step (Peto) "
     "HR of the high group, bootstrap optimism-corrected; permutation p-value of the maximum",
-    "cutpoint.response": "largest Youden index for not responding (scikit-learn roc_curve), bootstrap optimism-corrected",
+    "cutpoint.response": "largest Youden index for not responding over the ROC thresholds (those of scikit-learn roc_curve), "
+    "bootstrap optimism-corrected",
     "multiplicity": "Benjamini-Hochberg (scipy false_discovery_control) over the markers of one arm and endpoint",
 }
 
