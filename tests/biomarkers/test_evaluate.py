@@ -15,7 +15,7 @@ COLUMNS = [MarkerColumn(name, name, "baseline", 1) for name in ("prognostic", "p
 
 @pytest.fixture(scope="module", params=[4, 9])
 def evaluation(request: pytest.FixtureRequest) -> Evaluation:
-    frame = two_arm_cohort(700, int(request.param))
+    frame = two_arm_cohort(500, int(request.param))
     return evaluate_frame(frame, COLUMNS, ["control", "treated"], endpoints=("os",), bootstrap=20, seed=1)
 
 

@@ -31,10 +31,6 @@ def test_section_is_rendered_with_its_figures(trial: TrialData, evaluation: dict
     assert html.count('<td class="text">predictive') >= 1
 
 
-def test_section_is_absent_without_an_evaluation(trial: TrialData, tmp_path: Path) -> None:
-    assert 'id="biomarkers"' not in render(trial, tmp_path / "r.html").read_text()
-
-
 def test_bad_evaluation_is_named(trial: TrialData, tmp_path: Path) -> None:
     with pytest.raises(ReportInputError, match="'panels'"):
         render(trial, tmp_path / "r.html", biomarkers={"markers": [], "meta": {}})
