@@ -39,3 +39,12 @@ def test_trial_run_stratify(tmp_path: Path) -> None:
     assert strata["marker"] == "circCCAR1" and strata["share_positive"] == 0.5
     (row,) = strata["strata"]
     assert row["n_positive"] + row["n_negative"] == 20 and row["os_hr_positive"]["hr"] is not None
+
+
+def test_design_arguments_are_checked_before_any_trial(tmp_path: Path) -> None:
+    base = ["biomarker", "design", "--marker", "pIgR", "--out", str(tmp_path / "d")]
+    one_arm = CliRunner().invoke(app, [*base, "--arm", "sorafenib"])
+    assert one_arm.exit_code != 0 and "exactly two arms" in one_arm.output
+    bad_sizes = CliRunner().invoke(app, [*base, "--arm", "sorafenib", "--arm", "placebo", "--sizes", "200,lots"])
+    assert bad_sizes.exit_code != 0 and "--sizes" in bad_sizes.output
+    assert not (tmp_path / "d").exists()
