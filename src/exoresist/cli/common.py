@@ -203,13 +203,14 @@ def fail_on_errors(func: Callable[P, R]) -> Callable[P, R]:
 
 def _model_errors() -> tuple[type[Exception], ...]:
     """User-facing errors of the model stages (imported late: the KB commands must not need them)."""
+    from exoresist.biomarkers.errors import BiomarkerError
     from exoresist.cohort.arms import TrialError
     from exoresist.cohort.population import PopulationError
     from exoresist.model.api import ParameterError
     from exoresist.model.assemble import AssemblyError
     from exoresist.model.spec import SpecError
 
-    errors: list[type[Exception]] = [ParameterError, AssemblyError, SpecError, TrialError, PopulationError]
+    errors: list[type[Exception]] = [ParameterError, AssemblyError, SpecError, TrialError, PopulationError, BiomarkerError]
     try:
         from exoresist.ode import SimulationInputError
 

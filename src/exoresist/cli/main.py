@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from exoresist import __version__
-from exoresist.cli import experiments, graph, kb, model, names, serve, trial
+from exoresist.cli import biomarker, experiments, graph, kb, model, names, serve, trial
 from exoresist.cli.common import fail_on_errors
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app.add_typer(graph.app, name="graph")
 app.add_typer(model.app, name="model")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(trial.app, name="trial")
+app.add_typer(biomarker.app, name="biomarker")
 app.command("demo")(trial.demo_command)
 app.command("simulate")(fail_on_errors(model.simulate_command))
 app.command("serve")(serve.serve_command)

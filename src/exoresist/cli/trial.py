@@ -105,6 +105,10 @@ def run_command(
             help="Counterfactual attribution: simulate each progressing patient again without each record it expresses.",
         ),
     ] = False,
+    stratify: Annotated[
+        str | None,
+        typer.Option("--stratify", help="MARKER[:CUTPOINT]: HRs in marker strata (cut: level in cu/mL or qNN; default median)."),
+    ] = None,
     fmt: Annotated[TrialFormat, typer.Option("--format", help="table, json (trial.json) or csv (the per-arm summary).")] = (
         TrialFormat.table
     ),
@@ -121,6 +125,15 @@ def run_command(
     from exoresist.cohort.runner import run_trial
 
     kb = load_kb_for(records, standalone)
+    strat = None
+    samples: tuple[str, ...] = ()
+    days: tuple[float, ...] = ()
+    if stratify is not None:
+        from exoresist.biomarkers.design import parse_stratify
+        from exoresist.biomarkers.run import trial_samples
+
+        strat = parse_stratify(kb, stratify)
+        samples, days = trial_samples([strat[0]], months)
     target = read_baseline_csv(baseline) if baseline is not None else None
     config = TrialConfig(
         tuple(arm),
@@ -135,15 +148,25 @@ def run_command(
         later_line_share=later_line_share,
         baseline=target,
         reference=reference,
+        samples=samples,
+        sample_days=days,
     )
     config.validate(kb)  # every argument checked before a cluster starts
     run = run_trial(kb, config, out, scheduler=scheduler, progress=sys.stderr.isatty() or fmt is TrialFormat.table)
     run.meta["command"] = "exoresist " + " ".join(sys.argv[1:])
-    summary = run.to_json_dict()
+    strata, markers = None, None
+    if strat is not None:
+        from exoresist.biomarkers.design import stratify_run
+        from exoresist.biomarkers.run import evaluate_run
+
+        strata = stratify_run(run, *strat)
+        if report is not None:
+            markers = evaluate_run(run, [strat[0]], bootstrap=100).evaluation.to_json_dict()
+    summary = {**run.to_json_dict(), **({"stratified": strata} if strata else {})}
     if report is not None:
         from exoresist.report.trial_report import write_report
 
-        write_report(run, report)
+        write_report(run, report, biomarkers=markers)
     if xlsx is not None:
         write_xlsx(summary, run.patients, xlsx)
     print_warnings(run)
@@ -153,6 +176,10 @@ def run_command(
         typer.echo(summary_csv(summary), nl=False)
     else:
         print_trial(run)
+        if strata is not None:
+            from exoresist.cli.biomarker import print_strata
+
+            print_strata(strata)
         written = [str(out / "patients.parquet"), str(out / "trial.json"), *(str(p) for p in (report, xlsx) if p is not None)]
         err_console.print("wrote " + ", ".join(written))
 
@@ -359,6 +386,8 @@ def sensitivity_command(
 
 DEMO_ARMS = ("sorafenib", "sorafenib+secretion-blockade", "atezolizumab+bevacizumab")
 DEMO_REPLICATES = 5
+DEMO_BOOTSTRAP = 50
+"""Bootstrap resamples of the demo's biomarker evaluation (cut-point optimism, CIs); 200 in ``biomarker evaluate``."""
 
 
 @fail_on_errors
@@ -371,28 +400,52 @@ def demo_command(
     records: RecordsOpt = None,
     standalone: StandaloneOpt = False,
 ) -> None:
-    """The main job: build the KB, run the default first-line trial, write out/report.html."""
+    """The main job: build the KB, run the default first-line trial with its plasma markers, write out/report.html."""
     import time
 
+    from exoresist.biomarkers.evaluate import dask_mapper
+    from exoresist.biomarkers.markers import biomarker_record_markers
+    from exoresist.biomarkers.run import evaluate_run, trial_samples
+    from exoresist.cli.biomarker import print_kinds
     from exoresist.cohort import calibration as cal
     from exoresist.cohort.config import TrialConfig
-    from exoresist.cohort.runner import run_trial
+    from exoresist.cohort.runner import SERIAL, connect, run_trial, write_json
     from exoresist.kb.store import build_resolved_store
     from exoresist.report.trial_report import write_report
 
     started = time.perf_counter()
     kb = load_kb_for(records, standalone)
     info, xrefs, _ = build_resolved_store(kb, f"sqlite:///{out / 'kb.sqlite'}")
-    err_console.print(f"1/3 knowledge base: {info.n_records} records, {len(xrefs)} identifiers resolved, store {info.url}")
+    err_console.print(f"1/4 knowledge base: {info.n_records} records, {len(xrefs)} identifiers resolved, store {info.url}")
     cohort = cal.calibrated_cohort()
-    config = TrialConfig(DEMO_ARMS, "first-line", patients, months, seed, 50, cohort, knockouts=True)
+    specs, skipped = biomarker_record_markers(kb)
+    samples, days = trial_samples(specs, months)
+    config = TrialConfig(
+        DEMO_ARMS, "first-line", patients, months, seed, 50, cohort, knockouts=True, samples=samples, sample_days=days
+    )
     config.validate(kb)
-    err_console.print(f"2/3 trial: {', '.join(DEMO_ARMS)}; {patients} first-line patients per arm, {months:g} months")
-    run = run_trial(kb, config, out / "trial", scheduler=scheduler, progress=True)
-    run.meta["command"] = "exoresist demo " + " ".join(sys.argv[2:])
-    print_warnings(run)
-    print_trial(run)
-    err_console.print(f"3/3 calibration check: {DEMO_REPLICATES} virtual SHARP and IMbrave150 trials each")
-    _, table = cal.check(kb, cohort, out / "calibration", replicates=DEMO_REPLICATES, scheduler=scheduler, progress=True)
-    path = write_report(run, out / "report.html", calibration=table)
+    # one cluster for the trial, the biomarker evaluation and the calibration check (started once)
+    client = None if scheduler == SERIAL else connect(scheduler)
+    address = SERIAL if client is None else str(client.scheduler.address)
+    try:
+        err_console.print(f"2/4 trial: {', '.join(DEMO_ARMS)}; {patients} first-line patients per arm, {months:g} months")
+        run = run_trial(kb, config, out / "trial", scheduler=address, progress=True)
+        run.meta["command"] = "exoresist demo " + " ".join(sys.argv[2:])
+        print_warnings(run)
+        print_trial(run)
+        err_console.print(f"3/4 biomarkers: {', '.join(s.name for s in specs)} in plasma at baseline and week 4 (OS)")
+        mapper = None if client is None else dask_mapper(client)
+        evaluated = evaluate_run(run, specs, skipped, endpoints=("os",), bootstrap=DEMO_BOOTSTRAP, mapper=mapper)
+        markers = evaluated.evaluation.to_json_dict()
+        write_json(markers, out / "biomarkers.json")
+        print_kinds(markers)
+        err_console.print(f"4/4 calibration check: {DEMO_REPLICATES} virtual SHARP and IMbrave150 trials each")
+        _, table = cal.check(kb, cohort, out / "calibration", replicates=DEMO_REPLICATES, scheduler=address, progress=True)
+    finally:
+        if client is not None:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    path = write_report(run, out / "report.html", calibration=table, biomarkers=markers)
     err_console.print(f"wrote {path} in {time.perf_counter() - started:.0f} s; open it in a browser")

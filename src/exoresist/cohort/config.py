@@ -40,6 +40,8 @@ class TrialConfig:
     baseline: BaselineTable | None = None
     reference: str | None = None
     arm_sizes: tuple[int, ...] | None = None  # per arm, <= patients: the size of each arm in a replicate
+    samples: tuple[str, ...] = ()  # species or derived names read per patient (biomarkers), see simulate.sampled
+    sample_days: tuple[float, ...] = ()  # days after baseline at which ``samples`` are read
 
     @property
     def target(self) -> BaselineTable:
@@ -76,6 +78,8 @@ class TrialConfig:
             raise TrialError(f"seed must be >= 0, got {self.seed}")
         if not 1 <= self.replicates <= MAX_REPLICATES:
             raise TrialError(f"replicates must be between 1 and {MAX_REPLICATES}, got {self.replicates}")
+        if bool(self.samples) != bool(self.sample_days) or not all(math.isfinite(d) and d >= 0 for d in self.sample_days):
+            raise TrialError(f"samples need sample days >= 0 (got {list(self.samples)} at {list(self.sample_days)})")
         if self.later_line_share is not None and not 0 <= self.later_line_share <= 1:
             raise TrialError(f"the later-line share must be in [0, 1], got {self.later_line_share}")
         arms = [parse_arm(kb, a) for a in self.arms]
@@ -122,6 +126,9 @@ class TrialConfig:
             out["reference"] = self.reference
         if self.arm_sizes is not None:
             out["arm_sizes"] = list(self.arm_sizes)
+        if self.samples:
+            out["samples"] = list(self.samples)
+            out["sample_days"] = list(self.sample_days)
         return out
 
     def arm_size(self, label: str) -> int:

@@ -217,11 +217,33 @@ def simulate_chunk(
         extra: dict[str, np.ndarray] = dict(cohort.patients.covariates.columns())
         for rid, sp in zip(mechanism_records(kb), strength_names(kb), strict=True):
             extra[f"strength:{rid}"] = cohort.patients.params[sp]
+        if config.samples:
+            extra.update(sampled(sim.result, cohort.start_day, config.samples, config.sample_days))
         if config.knockouts:
             for rid, delay in knockout_delays(kb, config, sim, cohort, frame).items():
                 extra[f"ko_delay:{rid}"] = delay
         frames.append(pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1))
     return pd.concat(frames, ignore_index=True)
+
+
+def sampled(res: SimulationResult, start_day: float, names: Sequence[str], days: Sequence[float]) -> dict[str, np.ndarray]:
+    """Per-patient values of species or derived quantities ``names`` at ``days`` after baseline, as
+    columns ``marker:<name>@<day>`` (the biomarker stage's observation model reads them). Values are
+    interpolated linearly on the simulation grid; NaN past follow-up or where the arm's model has no
+    such name (death is not applied here: the reader knows each patient's OS)."""
+    out: dict[str, np.ndarray] = {}
+    t = res.times_day - start_day
+    for name in names:
+        series = (
+            res.species(name) if name in res.species_names else res.derived_value(name) if name in res.derived_names else None
+        )
+        for day in days:
+            column = f"marker:{name}@{day:g}"
+            if series is None or day > t[-1] + 1e-9:
+                out[column] = np.full(res.n_sets, np.nan)
+            else:
+                out[column] = np.array([np.interp(day, t, row) for row in series])
+    return out
 
 
 def contributions(kb: KnowledgeBase, sim: ArmSimulation, frame: pd.DataFrame) -> None:

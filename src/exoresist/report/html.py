@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from exoresist.atomic import write_text as atomic_write_text
 from exoresist.report import _captions as captions
+from exoresist.report import biomarker_section
 from exoresist.report import formatting as fmt
 from exoresist.report._validate import (
     validate_arms,
@@ -267,6 +268,7 @@ def render_report(
     baseline: Sequence[Mapping[str, Any]] = (),
     replicates: Sequence[Mapping[str, Any]] = (),
     published_medians: Mapping[str, Mapping[str, Sequence[tuple[str, float]]]] | None = None,
+    biomarkers: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the HTML report of a virtual trial to ``out_path`` (atomically) and return the path.
 
@@ -274,7 +276,8 @@ def render_report(
     Sections: run settings (``meta``), how to read it and model limitations (``meta["limitations"]``,
     a list of strings, when present), response table per arm, comparisons with the reference arm,
     Kaplan–Meier curves of PFS and OS, waterfall, mechanism attribution (figure and table), and
-    calibration and sensitivity when those tables are given (``None`` leaves the section out).
+    calibration and sensitivity when those tables are given (``None`` leaves the section out), and the
+    biomarker section when ``biomarkers`` (a biomarker evaluation's JSON dictionary) is given.
     The tables follow the data contract documented in :mod:`exoresist.report`; a missing column or
     key raises :class:`~exoresist.report.ReportInputError` (a ``ValueError``) naming it, before
     anything is drawn or written.
@@ -287,6 +290,8 @@ def render_report(
         validate_calibration(calibration)
     if sensitivity is not None:
         validate_sensitivity(sensitivity)
+    if biomarkers is not None:
+        biomarker_section.validate(biomarkers)
 
     order = arm_order(patients, [str(a["arm"]) for a in arms])
     colours = arm_colours(order)
@@ -339,6 +344,21 @@ def render_report(
             captions.sensitivity_caption(sensitivity),
         )
 
+    biomarker_context = None
+    if biomarkers is not None:
+        endpoint = str(biomarkers["meta"]["endpoints"][0])
+        keys = []
+        for anchor, heading, fig, caption in biomarker_section.figures(biomarkers, endpoint):
+            _embed(figures, anchor, anchor, heading, fig, caption)
+            keys.append(anchor)
+        biomarker_context = {
+            "endpoint": endpoint.upper(),
+            "rows": biomarker_section.table_rows(biomarkers, endpoint),
+            "panels": biomarker_section.panel_rows(biomarkers),
+            "remark": biomarker_section.remark_rows(biomarkers),
+            "figures": keys,
+        }
+
     limitations = meta.get("limitations") or []
     if isinstance(limitations, str):
         limitations = [limitations]
@@ -364,6 +384,7 @@ def render_report(
             has_knockouts=attribution_measure(attribution) == "ko_share",
             calibration_rows=_calibration_rows(calibration) if calibration is not None else None,
             has_sensitivity=sensitivity is not None,
+            biomarkers=biomarker_context,
         )
     )
     out = Path(out_path)

@@ -88,8 +88,10 @@ def write_report(
     calibration: pd.DataFrame | None = None,
     sensitivity: pd.DataFrame | None = None,
     title: str | None = None,
+    biomarkers: dict[str, Any] | None = None,
 ) -> Path:
-    """Write the report of ``run`` (a :class:`~exoresist.cohort.runner.TrialRun`) to ``path``."""
+    """Write the report of ``run`` (a :class:`~exoresist.cohort.runner.TrialRun`) to ``path``; with
+    ``biomarkers`` (a biomarker evaluation's JSON dictionary) it has a biomarker section."""
     meta: dict[str, Any] = dict(run.meta)
     meta.setdefault("date", date.today().isoformat())
     limitations = [*LIMITATIONS, KNOCKOUT_LIMITATION if run.config.knockouts else ATTRIBUTION_LIMITATION]
@@ -114,4 +116,5 @@ def write_report(
         baseline=run.baseline,
         replicates=run.replicates,
         published_medians=published_medians(run.config.population, labels),
+        biomarkers=biomarkers,
     )
