@@ -125,12 +125,12 @@ LATENT_CORRELATION: dict[tuple[str, str], float] = {
     ("afp_ge_400", "ehs"): 0.1,
     ("baseline_sld_mm", "mvi"): 0.2,
     ("baseline_sld_mm", "n_target_lesions"): 0.4,
-    ("region", "aetiology"): -0.5,
+    ("region", "aetiology"): 0.5,
 }
 """Correlations of the latent normals (assumed: no published coefficient was found; signs follow
 clinical experience: worse ALBI with Child-Pugh A6 and worse performance status, high AFP with
-vascular invasion, more lesions with a larger sum; aetiology in Asia mostly HBV - the lowest
-aetiology level, so a negative latent correlation)."""
+vascular invasion, more lesions with a larger sum; aetiology in Asia mostly HBV: Asia and HBV are
+each the lowest level of their factor, so a positive latent correlation)."""
 
 
 def _ehs_share(ecog0: float, mvi: float, bclc_c: float) -> float:
