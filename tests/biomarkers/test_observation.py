@@ -29,11 +29,10 @@ def test_default_markers_cover_the_biomarker_records_and_every_pool(kb: Knowledg
 @pytest.mark.parametrize(
     ("name", "expected", "how"),
     [
-        ("hsa-miR-4669", "miR-4669", "species prefix dropped"),
-        ("miR-4669-5p", "miR-4669", "arm dropped"),
-        ("hsa-miR-21-5p", "miR-21-5p", "species prefix dropped"),  # an arm the KB has is kept
+        ("hsa-miR-4669", "miR-4669", "miRBase form"),
+        ("hsa-miR-21-5p", "miR-21-5p", "miRBase name"),  # an arm the KB has is kept
         ("lincRNA-VLDLR", "linc-VLDLR", "alias"),
-        ("circccar1", "circCCAR1", "alias"),
+        ("circccar1", "circCCAR1", ""),
         ("pIgR", "pIgR", ""),
     ],
 )
@@ -46,7 +45,7 @@ def test_unknown_names_get_suggestions_and_no_arm_is_added(kb: KnowledgeBase) ->
     with pytest.raises(UnknownNameError, match="did you mean"):
         resolve_cargo(kb, "miR-466")
     with pytest.raises(UnknownNameError):
-        resolve_cargo(kb, "miR-494")  # the KB has only miR-494-3p; an arm is never guessed
+        resolve_cargo(kb, "miR-4669-5p")  # the KB has miR-4669 with no arm stated; an arm is never guessed
     with pytest.raises(BiomarkerError, match="cannot be measured"):
         markers_by_name(kb, ["post-radiotherapy exosomes"])
 

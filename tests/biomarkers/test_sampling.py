@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from exoresist.cohort.arms import TrialError
@@ -29,7 +30,9 @@ def test_sampled_columns_read_the_model_without_changing_outcomes(kb: KnowledgeB
     arms = plain.validate(kb)
     a = simulate_chunk(kb, plain, arms, range(6), [1.0, 1.0, 1.0])
     b = simulate_chunk(kb, sampled, arms, range(6), [1.0, 1.0, 1.0])
-    assert a.equals(b[a.columns])  # sampling reads the simulation, it does not change it
+    # sampling reads the simulation: the measured pools feed no rate, so the outcomes are those of
+    # the run without them (up to the solver's tolerance: the extra species change its step sizes)
+    pd.testing.assert_frame_equal(a, b[a.columns], check_exact=False, rtol=1e-3, atol=0.01)
     # the baseline scan reads the sampled tumour: n equal lesions of its volume
     sld = sum_of_diameters(b["marker:tumour_diameter_mm@0"].to_numpy(), b["cov:n_target_lesions"].to_numpy(dtype=float))
     np.testing.assert_allclose(sld, b["baseline_sld_mm"], rtol=1e-9)

@@ -45,6 +45,9 @@ READERS = {
     "trial sensitivity",
     "demo",
     "names",
+    "biomarker evaluate",
+    "biomarker score",
+    "biomarker design",
 }
 
 

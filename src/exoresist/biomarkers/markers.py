@@ -11,50 +11,34 @@ Names are turned into entities by :func:`resolve_cargo`, the one adapter to the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from exoresist.biomarkers.errors import BiomarkerError
-from exoresist.kb import Entity, KnowledgeBase, Mechanism, UnknownNameError
+from exoresist.kb import Entity, KnowledgeBase, Mechanism
 from exoresist.kb.vocab import Direction, EntityType
-from exoresist.model.assemble import Scenario, active_mechanisms, pool_name
+from exoresist.model.assemble import candidate_mechanisms, pool_name
 
 MEASURABLE_TYPES = (EntityType.MIRNA, EntityType.CIRCRNA, EntityType.LNCRNA, EntityType.PROTEIN, EntityType.GENE)
 
 
 def resolve_cargo(kb: KnowledgeBase, name: str) -> tuple[Entity, str]:
-    """The KB entity a measured cargo's name means, and how the name was read ("" when as named;
-    "alias", "species prefix dropped", "arm dropped").
+    """The KB entity a measured cargo's name means, and how the name was read ("" when by its
+    name or id; otherwise the resolver's reading, e.g. "alias", "miRBase form", "miRBase name").
 
-    This is the biomarker stage's only call into the KB's name look-up, so switching to the shared
-    resolver (``exoresist.kb`` names work) changes this function alone. Until then it tries the name
-    as given (``kb.entity``: case, hyphens and aliases), then without the species prefix ``hsa-``,
-    then without a miRNA arm suffix (``-5p``/``-3p``); it never adds an arm. An unknown name raises
+    The biomarker stage reads names only through the KB's one resolver (:mod:`exoresist.kb.names`):
+    ``hsa-`` prefixes, miRBase forms, case and aliases are understood; an arm the KB does not hold
+    is never guessed (``miR-4669-5p`` names an arm the KB has no record of). An unknown name raises
     :class:`~exoresist.kb.UnknownNameError` with suggestions.
 
     >>> from exoresist.kb import load_kb
-    >>> resolve_cargo(load_kb(), "hsa-miR-4669-5p")[0].name
-    'miR-4669'
+    >>> resolve_cargo(load_kb(), "hsa-miR-4669")
+    (..., 'miRBase form')
     """
-    tried: list[tuple[str, str]] = [(name, "")]
-    bare = re.sub(r"^hsa-", "", name.strip(), flags=re.IGNORECASE)
-    if bare != name:
-        tried.append((bare, "species prefix dropped"))
-    armless = re.sub(r"-[35]p$", "", bare, flags=re.IGNORECASE)
-    if armless != bare:
-        tried.append((armless, ", ".join(x for x in ("species prefix dropped" if bare != name else "", "arm dropped") if x)))
-    first_error: UnknownNameError | None = None
-    for candidate, how in tried:
-        try:
-            ent = kb.entity(candidate)
-        except UnknownNameError as exc:
-            first_error = first_error or exc
-            continue
-        return ent, "" if ent.name == name else how or "alias"
-    assert first_error is not None
-    raise first_error
+    r = kb.names.resolve(name, "entity")
+    ent = kb.entity(r.id)
+    return ent, "" if r.via in ("name", "id") else r.via
 
 
 @dataclass(frozen=True)
@@ -109,9 +93,10 @@ def _direction(kb: KnowledgeBase, records: Sequence[Mechanism]) -> tuple[Literal
 
 
 def _patient_pools(kb: KnowledgeBase) -> dict[str, list[Mechanism]]:
-    """Entity id -> active mechanism records of the patient model (one pool per cargo)."""
+    """Entity id -> the records with a model effect that carry it (one pool per cargo): a trial
+    that measures the cargo secretes its pool in every arm."""
     out: dict[str, list[Mechanism]] = {}
-    for m in active_mechanisms(kb, Scenario("patient")):
+    for m in candidate_mechanisms(kb):
         out.setdefault(kb.entity(m.cargo).id, []).append(m)
     return out
 

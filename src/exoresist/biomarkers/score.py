@@ -3,8 +3,9 @@
 Input: a CSV with one row per patient, a patient id column, one column per measured cargo (header
 ``name`` or ``name [unit]``), and optionally outcome columns (time in months, event 0/1, response).
 
-- **Names** go through :func:`~exoresist.biomarkers.markers.resolve_cargo` (``hsa-`` prefix, arm
-  suffixes, aliases); an unknown name is an error with suggestions.
+- **Names** go through :func:`~exoresist.biomarkers.markers.resolve_cargo`, the KB's one name
+  resolver (``hsa-`` prefix, miRBase forms, aliases; an arm the KB lacks is not guessed); an
+  unknown name is an error with suggestions.
 - **Scale**: ``--scale`` declares it (linear, log2, log10, ln); ``auto`` reads it from the unit
   (copies, /mL, pg, ng, fmol, counts, TPM: linear), or from negative values (log2), else takes
   linear; what was used is stated for every column. Values go to log10 for the analysis; on a

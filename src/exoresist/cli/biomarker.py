@@ -14,8 +14,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from exoresist.cli.common import TableOrJson, console, err_console, fail_on_errors
-from exoresist.kb import load_kb
+from exoresist.cli.common import (
+    RecordsOpt,
+    SchedulerOpt,
+    StandaloneOpt,
+    TableOrJson,
+    console,
+    err_console,
+    fail_on_errors,
+    load_kb_for,
+    output_dir_option,
+    output_file_option,
+)
 
 app = typer.Typer(
     help="Plasma exosomal cargo as biomarkers: virtual trials, your own cohort, stratified designs.", no_args_is_help=True
@@ -103,29 +113,32 @@ def print_evaluation(evaluation: Any) -> None:
 def evaluate_command(
     arm: Annotated[list[str], typer.Option("--arm", help="An arm (as in trial run); repeatable; the first is the reference.")],
     marker: Annotated[
-        list[str] | None, typer.Option("--marker", help="A cargo name (KB look-up: hsa- prefix, arms, aliases); repeatable.")
+        list[str] | None,
+        typer.Option("--marker", help="A cargo name (the KB resolver: hsa- prefix, miRBase forms, aliases); repeatable."),
     ] = None,
     patients: Annotated[int, typer.Option("--patients", help="Patients per arm.")] = 500,
     months: Annotated[float, typer.Option("--months")] = 24.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     endpoint: Annotated[list[EndpointName] | None, typer.Option("--endpoint", help="os and/or pfs (default both).")] = None,
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Bootstrap resamples (cut-points, CIs).")] = 200,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, or 'serial'.")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder of the trial's chunks and biomarkers.json.")] = Path(
+    scheduler: SchedulerOpt = None,
+    out: Annotated[Path, output_dir_option("--out", help="Folder of the trial's chunks and biomarkers.json.")] = Path(
         "out/biomarkers"
     ),
-    figure: Annotated[Path | None, typer.Option("--figure", help="Write the summary figure (PNG) here.")] = None,
+    figure: Annotated[Path | None, output_file_option("--figure", help="Write the summary figure (PNG) here.")] = None,
     report: Annotated[
-        Path | None, typer.Option("--report", help="Also write the trial report with its biomarker section.")
+        Path | None, output_file_option("--report", help="Also write the trial report with its biomarker section.")
     ] = None,
     fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Prognostic and predictive value of plasma exosomal cargos in a virtual first-line trial."""
     from exoresist.biomarkers.evaluate import Endpoint
     from exoresist.biomarkers.run import run_and_evaluate
     from exoresist.cohort.runner import write_json
 
-    kb = load_kb()
+    kb = load_kb_for(records, standalone)
     specs, skipped = _specs(kb, marker)
     endpoints: tuple[Endpoint, ...] = tuple(e.value for e in endpoint) if endpoint else ("os", "pfs")
     res = run_and_evaluate(
@@ -172,6 +185,8 @@ def score_command(
     ] = None,
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=0)] = 200,
     fmt: Annotated[ScoreFormat, typer.Option("--format")] = ScoreFormat.table,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """A KB-derived signed resistance score per patient and therapy for your own cohort (and, with
     outcome columns, the metrics of ``biomarker evaluate`` on your data)."""
@@ -179,7 +194,7 @@ def score_command(
 
     outcomes = [c.strip() for item in (outcome_columns or []) for c in item.split(",") if c.strip()]
     result = score_table(
-        load_kb(),
+        load_kb_for(records, standalone),
         table,
         id_column=id_column,
         outcome_columns=outcomes,
@@ -230,10 +245,12 @@ def design_command(
     sizes: Annotated[
         str, typer.Option("--sizes", help="Comma-separated total sample sizes (randomised patients).")
     ] = "200,400,800",
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address, or 'serial'.")] = None,
-    out: Annotated[Path, typer.Option("--out")] = Path("out/biomarker-design"),
-    figure: Annotated[Path | None, typer.Option("--figure", help="Write the power figure (PNG) here.")] = None,
+    scheduler: SchedulerOpt = None,
+    out: Annotated[Path, output_dir_option("--out", help="Folder of the trial's chunks.")] = Path("out/biomarker-design"),
+    figure: Annotated[Path | None, output_file_option("--figure", help="Write the power figure (PNG) here.")] = None,
     fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    records: RecordsOpt = None,
+    standalone: StandaloneOpt = False,
 ) -> None:
     """Enrichment, all-comers with marker strata and marker-strategy designs over cut-points: HR per
     stratum, screen failures, power by sample size, with the assay's misclassification."""
@@ -246,7 +263,7 @@ def design_command(
     except ValueError:
         raise typer.BadParameter(f"--sizes must be comma-separated integers, got {sizes!r}") from None
     result = design_trial(
-        load_kb(), arm, marker, out, patients=patients, months=months, seed=seed, endpoint=endpoint.value,
+        load_kb_for(records, standalone), arm, marker, out, patients=patients, months=months, seed=seed, endpoint=endpoint.value,
         sizes=n_sizes, scheduler=scheduler,
     )  # fmt: skip
     if figure is not None:

@@ -407,10 +407,17 @@ def drawn_names(kb: KnowledgeBase) -> frozenset[str]:
 
 
 def patient_spec(
-    kb: KnowledgeBase, therapies: tuple[str, ...], interventions: tuple[str, ...], days: float, start_day: float
+    kb: KnowledgeBase,
+    therapies: tuple[str, ...],
+    interventions: tuple[str, ...],
+    days: float,
+    start_day: float,
+    measured: tuple[str, ...] = (),
 ) -> ModelSpec:
-    """The patient model of one arm (from the model stage's spec cache)."""
-    return build_cached(kb, Scenario("patient", therapies, interventions, days=days, treatment_start_day=start_day))
+    """The patient model of one arm (from the model stage's spec cache); ``measured``: names read
+    per patient (``TrialConfig.samples``), whose cargo pools are secreted in every arm."""
+    scenario = Scenario("patient", therapies, interventions, days=days, treatment_start_day=start_day, measured=measured)
+    return build_cached(kb, scenario)
 
 
 def parameter_matrix(kb: KnowledgeBase, spec: ModelSpec, cohort: CohortParameters, patients: Candidates) -> np.ndarray:
@@ -445,12 +452,12 @@ class Screening:
         return Screening(self.tvdt_day[index], self.baseline_sld_mm[index], {k: v[index] for k, v in self.states.items()})
 
 
-def screening(kb: KnowledgeBase, cohort: CohortParameters, patients: Candidates) -> Screening:
+def screening(kb: KnowledgeBase, cohort: CohortParameters, patients: Candidates, measured: tuple[str, ...] = ()) -> Screening:
     """Simulate the untreated screening window (a tumour that does not grow gets an infinite
-    doubling time, which is implausible)."""
+    doubling time, which is implausible); ``measured``: as for :func:`patient_spec`."""
     from exoresist.ode import simulate
 
-    spec = patient_spec(kb, (), (), BURN_IN_DAY, BURN_IN_DAY)
+    spec = patient_spec(kb, (), (), BURN_IN_DAY, BURN_IN_DAY, measured)
     params = parameter_matrix(kb, spec, cohort, patients)
     res = simulate(spec, params, t_end_day=BURN_IN_DAY, t_eval_day=[0.0, BURN_IN_DAY], rtol=1e-5, atol=1e-8)
     vol = res.derived_value("tumour_volume_mm3")
@@ -533,10 +540,12 @@ def select_patients(
     *,
     first_attempt: Sequence[int] | np.ndarray | None = None,
     target: BaselineTable = IMBRAVE150,
+    measured: tuple[str, ...] = (),
 ) -> SelectedPatients:
     """Draw candidates for each slot until one is plausible and included (batched per round).
 
     Slot ``i`` tries attempts ``first_attempt[i], first_attempt[i] + 1, ...`` (default from 0).
+    ``measured``: as for :func:`patient_spec` (the screening state then holds those pools).
     """
     slots_arr = np.asarray(slots, dtype=np.int64)
     n = slots_arr.size
@@ -549,7 +558,7 @@ def select_patients(
         if pending.size == 0:
             break
         cands = draw_candidates(kb, cohort, seed, slots_arr[pending], start[pending] + round_, target=target)
-        scr = screening(kb, cohort, cands)
+        scr = screening(kb, cohort, cands, measured)
         ok = plausible(scr.tvdt_day, scr.baseline_sld_mm)
         cat = tvdt_category(np.where(ok, scr.tvdt_day, 1.0))
         take = ok & (cands.randoms["inclusion_u"] < np.asarray(accept)[cat])

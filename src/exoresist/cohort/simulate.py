@@ -82,7 +82,7 @@ class Cohort:
 def select_cohort(kb: KnowledgeBase, config: TrialConfig, slots: Sequence[int], accept: Sequence[float]) -> Cohort:
     days = config.months * DAYS_PER_MONTH
     if config.population == "first-line":
-        sel = select_patients(kb, config.cohort, config.seed, slots, accept, target=config.target)
+        sel = select_patients(kb, config.cohort, config.seed, slots, accept, target=config.target, measured=config.samples)
         return Cohort(sel.patients, sel.tvdt_day, 0.0, days, sel.screening.states)
     patients, states = _post_sorafenib(kb, config, slots, accept)
     return Cohort(patients, np.full(patients.n, np.nan), 0.0, days, states)
@@ -129,7 +129,7 @@ def _post_sorafenib(
     model state at that scan and fresh outcome random numbers for the second-line trial."""
     cohort = config.cohort
     end = PRE_TREATMENT_MAX_MONTHS * DAYS_PER_MONTH
-    spec = patient_spec(kb, ("ther:sorafenib",), (), end, 0.0)
+    spec = patient_spec(kb, ("ther:sorafenib",), (), end, 0.0, config.samples)
     times = simulation_grid(0.0, end)
     disease = DiseaseParameters.from_cohort(cohort.as_dict())
     slots_arr = np.asarray(slots, dtype=np.int64)
@@ -140,7 +140,14 @@ def _post_sorafenib(
         if pending.size == 0:
             break
         sel = select_patients(
-            kb, cohort, config.seed, slots_arr[pending], accept, first_attempt=first[pending], target=config.target
+            kb,
+            cohort,
+            config.seed,
+            slots_arr[pending],
+            accept,
+            first_attempt=first[pending],
+            target=config.target,
+            measured=config.samples,
         )
         res = _run(kb, spec, cohort, sel.patients, times, Cohort(sel.patients, sel.tvdt_day, 0.0, end, sel.screening.states))
         ends = endpoints(_trajectories(res, 0.0, sel.patients), disease, config.later_line)
@@ -190,7 +197,7 @@ class ArmSimulation:
 
 
 def simulate_arm(kb: KnowledgeBase, config: TrialConfig, arm: Arm, cohort: Cohort) -> ArmSimulation:
-    spec = patient_spec(kb, arm.therapies, arm.interventions, cohort.end_day, cohort.start_day)
+    spec = patient_spec(kb, arm.therapies, arm.interventions, cohort.end_day, cohort.start_day, config.samples)
     grid = simulation_grid(cohort.start_day, cohort.end_day)
     res = _run(kb, spec, config.cohort, cohort.patients, grid, cohort)
     return ArmSimulation(arm, spec, res, _trajectories(res, cohort.start_day, cohort.patients), grid)

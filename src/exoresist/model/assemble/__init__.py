@@ -49,6 +49,7 @@ from exoresist.model.assemble.scenario import (
     record_pool,
     resolve_interventions,
     resolve_therapies,
+    secreting_mechanisms,
     slug,
     strength_param,
     switch_name,
@@ -84,6 +85,7 @@ __all__ = [
     "record_pool",
     "resolve_interventions",
     "resolve_therapies",
+    "secreting_mechanisms",
     "slug",
     "strength_param",
     "switch_name",
@@ -102,6 +104,7 @@ def assemble(kb: KnowledgeBase, scenario: Scenario) -> ModelSpec:
         drugs=[DRUGS[d] for d in resolve_therapies(kb, scenario.therapies)],
         interventions=resolve_interventions(kb, scenario.interventions),
         mechanisms=active_mechanisms(kb, scenario),
+        secreting=secreting_mechanisms(kb, scenario),
     )
     for p in all_parameters():
         b.par(p)

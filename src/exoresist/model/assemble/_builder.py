@@ -41,6 +41,9 @@ class Builder:
     drugs: list[DrugModel]
     interventions: list[Intervention]
     mechanisms: list[Mechanism]
+    """The records that act (:func:`~exoresist.model.assemble.scenario.active_mechanisms`)."""
+    secreting: list[Mechanism]
+    """The records whose cargo is secreted (a superset; :func:`~exoresist.model.assemble.scenario.secreting_mechanisms`)."""
     species: dict[str, Species] = field(default_factory=dict)
     params: dict[str, Parameter] = field(default_factory=dict)
     assignments: list[Assignment] = field(default_factory=list)

@@ -1,7 +1,8 @@
 """Exosomal cargo pools: which cells secrete each cargo, what raises secretion, decay and uptake,
 and the saturating effect of a pool on its recipients.
 
-A pool exists for every cargo that an acting mechanism record carries, and for every engineered
+A pool exists for every cargo that a secreting mechanism record carries (in a patient every
+candidate record, whatever the treatment; elsewhere the acting ones), and for every engineered
 payload an intervention delivers. Donors are looked up in :data:`DONOR_SECRETION`; a donor cell
 type the model has no population for (adipose or bone-marrow MSCs) secretes nothing, and the
 experiments replace it by vesicle doses.
@@ -42,7 +43,7 @@ def donor_expression(cell: CellType, resistant_only: bool) -> str | None:
 def build_pools(b: Builder) -> None:
     """One pool per cargo, with secretion per donor type, decay and uptake."""
     kb = b.kb
-    for m in b.mechanisms:
+    for m in b.secreting:
         ent = kb.entity(m.cargo)
         pool = b.pools.setdefault(ent.id, Pool(pool_name(ent.id), ent.name))
         pool.records.add(m.id)
@@ -60,7 +61,7 @@ def build_pools(b: Builder) -> None:
         # secretion: one reaction per donor cell type, citing the records that name that donor
         by_donor: dict[tuple[str, bool], set[str]] = defaultdict(set)
         inducers: dict[str, set[str]] = defaultdict(set)
-        for m in b.mechanisms:
+        for m in b.secreting:
             if kb.entity(m.cargo).id != ent_id:
                 continue
             resistant_only = Stimulus.DRUG_RESISTANCE in m.induced_by or "resistant" in (m.donor_state or "")

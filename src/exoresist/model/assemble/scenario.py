@@ -35,6 +35,7 @@ class Scenario:
     include_hypotheses: bool = False
     track_cargo_fluxes: tuple[str, ...] = ()  # cargo names whose cumulative fluxes get counter species
     dose_pools: bool = False  # experiments: add isolated vesicles daily (amounts are parameters)
+    measured: tuple[str, ...] = ()  # cargo pools (X_...) to secrete even where their records do not act (biomarkers)
 
 
 # --- names of generated quantities ------------------------------------------------------------
@@ -148,6 +149,25 @@ def names_a_given_therapy(kb: KnowledgeBase, m: Mechanism, drug_ids: set[str]) -
     if not m.therapies:
         return True
     return bool(expand_therapy_refs(kb, [t.therapy for t in m.therapies]) & drug_ids)
+
+
+def secreting_mechanisms(kb: KnowledgeBase, scenario: Scenario) -> list[Mechanism]:
+    """The records whose cargo the model's donor cells secrete: those of :func:`active_mechanisms`,
+    and every other candidate record (not knocked out) whose cargo pool is in
+    ``scenario.measured``. A tumour secretes its cargo whatever the treatment, so a measured cargo
+    (a plasma biomarker) has its pool before and under any arm, while only the active records act
+    on the disease; a pool no rate reads changes no other quantity."""
+    active = active_mechanisms(kb, scenario)
+    if not scenario.measured:
+        return active
+    wanted = set(scenario.measured)
+    ids = {m.id for m in active}
+    extra = [
+        m
+        for m in candidate_mechanisms(kb, include_hypotheses=scenario.include_hypotheses)
+        if m.id not in ids and m.id not in scenario.knockouts and pool_name(kb.entity(m.cargo).id) in wanted
+    ]
+    return active + extra
 
 
 def active_mechanisms(kb: KnowledgeBase, scenario: Scenario) -> list[Mechanism]:
