@@ -8,6 +8,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from exoresist.kb import KnowledgeBase
 from exoresist.kb.models import EffectSize, Mechanism, SourceLocator
 from tests.conftest import MINI_MECHANISMS
 
@@ -81,3 +82,13 @@ def test_record_level_rules(over: dict[str, Any], message: str) -> None:
 def test_an_effect_size_states_what_a_reader_needs(over: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         EffectSize.model_validate(effect(**over))
+
+
+def test_every_dynamic_record_says_what_its_primary_study_gave(kb: KnowledgeBase) -> None:
+    """The curators searched the primary study of every mechanism and intervention the model acts on."""
+    dynamic = [m for m in kb.mechanisms if m.kind == "mechanism" and m.process is not None] + kb.interventions
+    missing = [r.id for r in dynamic if r.magnitude_status is None]
+    assert missing == []
+    for r in dynamic:
+        assert (r.magnitude_status == "measured") == bool(r.effect_sizes), r.id
+        assert r.magnitude_status == "measured" or r.magnitude_note, r.id
