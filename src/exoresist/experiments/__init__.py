@@ -13,11 +13,25 @@ Each experimental claim in the KB becomes a protocol run on the assembled model:
 - ``phenotype``: claims with no therapy read out their phenotype (stem-like share, vascular support);
 - ``intervention``: the drug with and without the intervention; the effect is the extra control.
 
+Where a record's primary study states a magnitude (``effect_sizes`` in the KB), :func:`magnitude_checks`
+compares the replay with it (``within a factor of 2``, see :mod:`exoresist.experiments._magnitudes`).
+
 A record is switched off by setting its strength to zero, which removes exactly its terms (the
 assembly test checks that knocking a record out and zeroing its strength agree). Nothing is tuned
 per experiment.
 """
 
+from exoresist.experiments._magnitudes import TOLERANCE, MagnitudeCheck, check_magnitude, magnitude_checks
 from exoresist.experiments._protocols import Claim, Outcome, claims, run_claims, specificity_checks
 
-__all__ = ["Claim", "Outcome", "claims", "run_claims", "specificity_checks"]
+__all__ = [
+    "TOLERANCE",
+    "Claim",
+    "MagnitudeCheck",
+    "Outcome",
+    "check_magnitude",
+    "claims",
+    "magnitude_checks",
+    "run_claims",
+    "specificity_checks",
+]

@@ -221,7 +221,13 @@ def _benefit_contrast(
         effect,
         effect > MIN_EFFECT,
         f"{DRUGS[claim.therapy].slug} benefit {benefit[0]:.4f} with the record, {benefit[1]:.4f} without",
-        {"benefit_on": float(benefit[0]), "benefit_off": float(benefit[1])},
+        {
+            "benefit_on": float(benefit[0]),
+            "benefit_off": float(benefit[1]),
+            # tumour cells under the drug with / without the record, for the magnitude checks
+            "treated_on": float(v_treated[0]),
+            "treated_off": float(v_treated[1]),
+        },
     )
 
 

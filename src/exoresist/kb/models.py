@@ -7,6 +7,7 @@ duplicate ids, identifier look-ups) live in :mod:`exoresist.kb.validate`.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -50,7 +51,8 @@ class _Strict(BaseModel):
 
 
 class Correction(_Strict):
-    """Where the review is wrong or inconsistent: what it says, the correct fact, and why."""
+    """Where the review is wrong or inconsistent, or where the primary study overturns the KB's reading of
+    it: what the review says, the correct fact, and why (with the source)."""
 
     field: str = Field(description="What the correction is about (a field or a Table 1 column).")
     review_says: str
@@ -63,7 +65,10 @@ class Evidence(_Strict):
 
     kinds: list[EvidenceKind] = Field(min_length=1)
     year: int | None = Field(default=None, ge=1990, le=2030)
-    first_author: str | None = Field(default=None, description="Surname of the first author, only where the review names it.")
+    first_author: str | None = Field(
+        default=None,
+        description="Surname of the first author, where the review names it or the primary study (pmid/doi) shows it.",
+    )
     review_ref: int | None = Field(
         default=None,
         ge=1,
@@ -74,8 +79,134 @@ class Evidence(_Strict):
     models: list[str] = Field(default_factory=list, description="In-vivo models, e.g. 'nude mouse xenograft'.")
     hcc_specific: bool = Field(default=True, description="False when the study was in another cancer.")
     finding: str = Field(min_length=20, description="The finding, paraphrased in the curator's words.")
+    pmid: str | None = Field(
+        default=None,
+        pattern=r"^[1-9][0-9]{0,8}$",
+        description="PubMed id of the primary study, only as seen labelled on a PubMed/PMC or publisher page.",
+    )
+    doi: str | None = Field(
+        default=None,
+        pattern=r"^10\.[0-9]{4,9}/\S+$",
+        description="DOI of the primary study, only as seen labelled on a page (not read from an address).",
+    )
+
+
+EffectReadout = Literal[
+    "ic50",
+    "viability",
+    "apoptosis",
+    "xenograft_volume",
+    "xenograft_weight",
+    "colony_formation",
+    "sphere_formation",
+    "stem_marker",
+    "efflux",
+    "cd8_function",
+    "nk_function",
+    "breg",
+    "macrophage_m2",
+    "angiogenesis",
+    "transfer",
+    "other",
+]
+"""What a published effect size measures (the readouts of docs/model.md, 'What the replays show')."""
+
+EffectMeasure = Literal["fold_change", "ratio", "percent", "percent_points", "absolute"]
+"""How the value is expressed: a fold change or ratio (dimensionless, > 0), a share in percent, a
+difference of shares in percentage points, or an absolute quantity in ``unit``."""
+
+MagnitudeStatus = Literal["measured", "no_number_stated", "study_not_found"]
+"""What the search of a record's primary study found: a stated number, a study whose reachable text
+states none (numbers only in figures), or no primary study identified."""
+
+RATIO_MEASURES = ("fold_change", "ratio")
+
+
+class SourceLocator(_Strict):
+    """Where a reader checks a number: the study (PMID or DOI) and the place in it."""
+
     pmid: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,8}$")
     doi: str | None = Field(default=None, pattern=r"^10\.[0-9]{4,9}/\S+$")
+    locator: str = Field(
+        min_length=3, max_length=200, description="Figure, table or sentence that states the number, e.g. 'Results 3.4; Fig. 4C'."
+    )
+
+    @model_validator(mode="after")
+    def _has_study(self) -> SourceLocator:
+        if self.pmid is None and self.doi is None:
+            raise ValueError("a source locator needs the study's pmid or doi")
+        return self
+
+    def cite(self) -> str:
+        """One line: 'PMID 123 / doi:10.x/y, Fig. 2B'."""
+        ids = [f"PMID {self.pmid}" if self.pmid else "", f"doi:{self.doi}" if self.doi else ""]
+        return f"{' / '.join(i for i in ids if i)}, {self.locator}"
+
+
+class EffectSize(_Strict):
+    """One measured effect from a record's primary study, as the study states it (never estimated).
+
+    ``value`` is the number the source gives (or one computed from two stated numbers, ``how``
+    says which). For a fold change or ratio, ``numerator`` says which arm is on top: the arm in
+    which the record acts (cargo, vesicles or intervention present, or the cargo overexpressed)
+    or the arm in which it does not (knockdown, control vesicles, no intervention).
+    """
+
+    readout: EffectReadout
+    measure: EffectMeasure
+    value: float
+    low: float | None = Field(default=None, description="Lower bound (range, CI or SD-derived) where stated.")
+    high: float | None = Field(default=None, description="Upper bound where stated.")
+    unit: str = Field(min_length=1, max_length=40, description="'fold', 'ratio', 'percent', 'uM', 'mm3', 'g', ...")
+    numerator: Literal["with_record", "without_record"] | None = Field(
+        default=None, description="For fold changes and ratios: which arm is the numerator (see the class docstring)."
+    )
+    comparison: str = Field(min_length=5, max_length=300, description="What over what, in words.")
+    condition: str = Field(min_length=5, max_length=300, description="Cells or model, drug, dose, time and assay.")
+    therapy: TherapyRef | None = Field(
+        default=None, description="The drug under which it was measured: one of the record's therapies; None without a drug."
+    )
+    in_vivo: bool = Field(description="True for an animal experiment, False for culture.")
+    how: Literal["stated_in_text", "stated_in_table", "computed_from_stated_values"]
+    source: SourceLocator
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EffectSize:
+        values = [v for v in (self.value, self.low, self.high) if v is not None]
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError("effect size values must be finite numbers")
+        if self.low is not None and self.low > self.value:
+            raise ValueError(f"low ({self.low}) is above value ({self.value})")
+        if self.high is not None and self.high < self.value:
+            raise ValueError(f"high ({self.high}) is below value ({self.value})")
+        if self.measure in RATIO_MEASURES:
+            if self.value <= 0 or (self.low is not None and self.low <= 0):
+                raise ValueError(f"a {self.measure} is positive (got {self.value})")
+            if self.numerator is None:
+                raise ValueError(f"a {self.measure} needs numerator: with_record or without_record")
+        elif self.numerator is not None:
+            raise ValueError(f"numerator applies only to fold changes and ratios, not to a {self.measure}")
+        if self.measure == "percent" and not 0 <= self.value <= 100:
+            raise ValueError(f"a percent share lies in 0-100 (got {self.value})")
+        return self
+
+    def with_over_without(self) -> float | None:
+        """The value as 'with the record / without it' for a fold change or ratio, else None."""
+        if self.measure not in RATIO_MEASURES:
+            return None
+        return self.value if self.numerator == "with_record" else 1.0 / self.value
+
+
+MagnitudeStatusField = Annotated[
+    MagnitudeStatus | None,
+    Field(description="What the search of the primary study for a measured effect found; None: not searched."),
+]
+MagnitudeNoteField = Annotated[
+    str | None, Field(min_length=10, description="Why no number is recorded, or what limits the numbers that are.")
+]
+EffectSizesField = Annotated[
+    list[EffectSize], Field(description="Measured effects from the primary study (only with magnitude_status measured).")
+]
 
 
 class AxisStep(_Strict):
@@ -153,6 +284,9 @@ class Mechanism(_Record):
     )
     evidence: list[Evidence] = Field(default_factory=list)
     evidence_grade: EvidenceGrade
+    magnitude_status: MagnitudeStatusField = None
+    magnitude_note: MagnitudeNoteField = None
+    effect_sizes: EffectSizesField = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Mechanism:
@@ -164,6 +298,7 @@ class Mechanism(_Record):
         if self.kind == "hypothesis" and self.evidence_grade is not EvidenceGrade.D and not self.evidence:
             raise ValueError("a hypothesis without evidence must have evidence_grade D")
         _check_grade(self.evidence, self.evidence_grade)
+        _check_magnitude(self.magnitude_status, self.magnitude_note, self.effect_sizes, self.therapies)
         _check_axis(self.cargo, self.axis)
         self.step_cells()  # raises on a step placed in a cell the record does not reach
         _check_outcomes(self)
@@ -293,12 +428,16 @@ class Intervention(_Record):
     review_sections: list[ReviewSection] = Field(min_length=1)
     evidence: list[Evidence] = Field(default_factory=list)
     evidence_grade: EvidenceGrade
+    magnitude_status: MagnitudeStatusField = None
+    magnitude_note: MagnitudeNoteField = None
+    effect_sizes: EffectSizesField = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> Intervention:
         if (self.payload is None) != (self.payload_class is None):
             raise ValueError("payload and payload_class go together")
         _check_grade(self.evidence, self.evidence_grade)
+        _check_magnitude(self.magnitude_status, self.magnitude_note, self.effect_sizes, self.therapies)
         return self
 
 
@@ -344,6 +483,27 @@ def _check_grade(evidence: list[Evidence], grade: EvidenceGrade) -> None:
         raise ValueError("evidence_grade B needs at least one HCC-specific evidence entry")
     if grade is EvidenceGrade.C and not evidence:
         raise ValueError("evidence_grade C needs at least one evidence entry")
+
+
+def _check_magnitude(
+    status: MagnitudeStatus | None, note: str | None, effects: list[EffectSize], therapies: list[TherapyEffect]
+) -> None:
+    """Numbers only with status measured; a status without numbers says why; effects name the record's own drugs."""
+    if effects and status != "measured":
+        raise ValueError(f"effect_sizes need magnitude_status measured (got {status})")
+    if status == "measured" and not effects:
+        raise ValueError("magnitude_status measured needs at least one entry in effect_sizes")
+    if status in ("no_number_stated", "study_not_found") and not note:
+        raise ValueError(f"magnitude_status {status} needs a magnitude_note saying what was searched")
+    if status is None and note is not None:
+        raise ValueError("magnitude_note without magnitude_status")
+    own = {t.therapy for t in therapies}
+    for i, e in enumerate(effects):
+        if e.therapy is not None and e.therapy not in own:
+            raise ValueError(
+                f"effect_sizes.{i} was measured under '{e.therapy}', which is not among the record's therapies "
+                f"({', '.join(sorted(own)) or 'none'})"
+            )
 
 
 _CELL_ORDER = tuple(CellType)
