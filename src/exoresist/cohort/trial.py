@@ -69,6 +69,9 @@ PRE_TREATMENT_MAX_MONTHS = 24.0
 RTOL = 1e-5
 ATOL = 1e-6
 GRID_DAY = 7.0
+MAX_PATIENTS_PER_ARM = 1_000_000
+"""Hard upper limit of ``--patients``: the finished run is assembled in memory (about 6 GB for
+1,000,000 patients in 2 arms; :func:`exoresist.cohort.runner.estimate`)."""
 
 
 class TrialError(ValueError):
@@ -137,6 +140,11 @@ class TrialConfig:
             raise TrialError(f"unknown population '{self.population}': choose one of {', '.join(POPULATIONS)}")
         if self.patients < 1:
             raise TrialError(f"patients per arm must be at least 1, got {self.patients}")
+        if self.patients > MAX_PATIENTS_PER_ARM:
+            raise TrialError(
+                f"at most {MAX_PATIENTS_PER_ARM:,} patients per arm, got {self.patients:,}: "
+                "run several trials with different --seed values instead"
+            )
         if not (math.isfinite(self.months) and 0 < self.months <= 120):
             raise TrialError(f"months of follow-up must be in (0, 120], got {self.months}")
         if self.chunk_size < 1:
