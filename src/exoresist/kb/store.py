@@ -24,7 +24,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 import exoresist
 from exoresist.kb.base import KB_VERSION, KnowledgeBase
-from exoresist.kb.models import Mechanism, Record
+from exoresist.kb.models import ID_MAX_LENGTH, Mechanism, Record
 from exoresist.kb.xrefs import Unresolved, Xref, resolve
 
 STORE_SCHEMA_VERSION = "1"
@@ -35,7 +35,7 @@ meta_t = Table("meta", metadata, Column("key", String(64), primary_key=True), Co
 records_t = Table(
     "records",
     metadata,
-    Column("id", String(160), primary_key=True),
+    Column("id", String(ID_MAX_LENGTH), primary_key=True),
     Column("kind", String(32), nullable=False, index=True),
     Column("source_file", Text, nullable=False),
     Column("position", Integer, nullable=False),
@@ -44,27 +44,27 @@ records_t = Table(
 therapies_t = Table(
     "mechanism_therapies",
     metadata,
-    Column("record_id", String(160), nullable=False, index=True),
-    Column("therapy", String(160), nullable=False, index=True),
+    Column("record_id", String(ID_MAX_LENGTH), nullable=False, index=True),
+    Column("therapy", String(ID_MAX_LENGTH), nullable=False, index=True),
     Column("direction", String(32), nullable=False),
 )
 phenotypes_t = Table(
     "mechanism_phenotypes",
     metadata,
-    Column("record_id", String(160), nullable=False, index=True),
+    Column("record_id", String(ID_MAX_LENGTH), nullable=False, index=True),
     Column("phenotype", String(64), nullable=False, index=True),
 )
 cells_t = Table(
     "mechanism_cells",
     metadata,
-    Column("record_id", String(160), nullable=False, index=True),
+    Column("record_id", String(ID_MAX_LENGTH), nullable=False, index=True),
     Column("role", String(16), nullable=False),
     Column("cell_type", String(64), nullable=False, index=True),
 )
 xrefs_t = Table(
     "xrefs",
     metadata,
-    Column("record_id", String(160), nullable=False, index=True),
+    Column("record_id", String(ID_MAX_LENGTH), nullable=False, index=True),
     Column("name", String(200), nullable=False),
     Column("namespace", String(32), nullable=False),
     Column("identifier", String(64), nullable=False),
@@ -74,7 +74,7 @@ xrefs_t = Table(
 unresolved_t = Table(
     "unresolved",
     metadata,
-    Column("record_id", String(160), nullable=False),
+    Column("record_id", String(ID_MAX_LENGTH), nullable=False),
     Column("name", String(200), nullable=False),
     Column("wanted", String(32), nullable=False),
     Column("reason", Text, nullable=False),
