@@ -90,11 +90,16 @@ def _mode_for(path: Path) -> int:
     return path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
 
 
-def write_group(items: Sequence[tuple[Path, Callable[[Path], object]]], *, needed: Sequence[int | None] | None = None) -> None:
+def write_group(
+    items: Sequence[tuple[Path, Callable[[Path], object]]],
+    *,
+    needed: Sequence[int | None] | None = None,
+    before_replace: Callable[[], object] | None = None,
+) -> None:
     """Write several files so that none is replaced unless all were written: each
-    ``writer(tmp_path)`` writes its temporary file (synced to disk), and only then are they moved
-    over their targets, in order, and their folders synced. A failure (disk full included) before
-    the moves leaves every target as it was."""
+    ``writer(tmp_path)`` writes its temporary file (synced to disk), then ``before_replace()`` runs,
+    and only then are they moved over their targets, in order, and their folders synced. A failure
+    (disk full included) before the moves leaves every target as it was."""
     paths = [Path(p) for p, _ in items]
     temps: list[Path] = []
     try:
@@ -107,9 +112,13 @@ def write_group(items: Sequence[tuple[Path, Callable[[Path], object]]], *, neede
                 fsync_file(tmp)
             except OSError as exc:
                 if is_disk_full(exc):
+                    for t in temps:  # free their room first, so the message tells what is free
+                        t.unlink(missing_ok=True)
                     raise disk_full_error(path, needed[k] if needed else None) from None
                 raise
             os.chmod(tmp, _mode_for(path))
+        if before_replace is not None:
+            before_replace()
         for path, tmp in zip(paths, temps, strict=True):
             os.replace(tmp, path)
         for folder in dict.fromkeys(p.parent for p in paths):

@@ -12,7 +12,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from exoresist.atomic import write_text
+from exoresist.atomic import DiskFullError, disk_full_error, is_disk_full, write_text
 from exoresist.kb.errors import KBValidationError, UnknownNameError
 from exoresist.kb.store import StoreError
 
@@ -68,6 +68,15 @@ def fail_on_errors(func: Callable[P, R]) -> Callable[P, R]:
             err_console.print(f"[red]error[/red]: {len(exc.issues)} problem(s) found; nothing was written", highlight=False)
             for issue in exc.issues:
                 err_console.print(f"  - {issue}", highlight=False, markup=False)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt as exc:  # Ctrl-C: one line (a run's says what it kept), exit 130
+            err_console.print(str(exc) or "interrupted", highlight=False, markup=False)
+            raise typer.Exit(130) from None
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            full = exc if isinstance(exc, DiskFullError) else disk_full_error(Path(exc.filename or "."))
+            err_console.print(f"[red]error[/red]: {full.strerror}", highlight=False)
             raise typer.Exit(1) from None
         except Exception as exc:
             if not isinstance(exc, (UnknownNameError, StoreError, *_model_errors())):

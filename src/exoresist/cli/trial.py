@@ -105,16 +105,33 @@ def run_command(
         ),
     ] = False,
     fmt: Annotated[TableOrJson, typer.Option("--format")] = TableOrJson.table,
+    yes: Annotated[bool, typer.Option("--yes", help="Start a run even when its estimate is long or large.")] = False,
+    retries: Annotated[
+        int, typer.Option("--retries", min=0, max=10, help="Rerun a Dask task whose worker failed, up to this many times.")
+    ] = 0,
 ) -> None:
     """Run (or resume) a virtual trial and print response, survival and comparisons per arm."""
     from exoresist.cohort.calibration import calibrated_cohort
-    from exoresist.cohort.runner import run_trial
-    from exoresist.cohort.trial import TrialConfig
+    from exoresist.cohort.runner import SERIAL, estimate, local_workers, run_trial
+    from exoresist.cohort.trial import TrialConfig, TrialError
 
     kb = load_kb()
     config = TrialConfig(tuple(arm), population.value, patients, months, seed, chunk_size, calibrated_cohort(), knockouts)
     config.validate(kb)  # every argument checked before a cluster starts
-    run = run_trial(kb, config, out, scheduler=scheduler, progress=sys.stderr.isatty() or fmt is TableOrJson.table)
+    size = estimate(kb, config, 1 if scheduler == SERIAL else local_workers())
+    if size.needs_confirmation:
+        err_console.print(f"estimate: {size.describe()}", highlight=False)
+        if not yes:
+            raise TrialError("this run is long or large: add --yes to start it (it can be stopped with Ctrl-C and resumed)")
+    run = run_trial(
+        kb,
+        config,
+        out,
+        scheduler=scheduler,
+        progress=sys.stderr.isatty() or fmt is TableOrJson.table,
+        on_warning=lambda text: err_console.print(f"[yellow]warning[/yellow]: {text}", highlight=False),
+        retries=retries,
+    )
     run.meta["command"] = "exoresist " + " ".join(sys.argv[1:])
     if report is not None:
         from exoresist.report.trial_report import write_report

@@ -29,6 +29,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ COMPLETE = "complete.json"
 PATIENTS = "patients.parquet"
 SUMMARY = "trial.json"
 MANIFEST_FORMAT = 2
+_LEGACY_TEMP = re.compile(r"^\.chunk-[0-9]{5}\.parquet\.[a-z0-9_]{8}\.tmp$")
 
 
 def chunk_name(i: int) -> str:
@@ -70,7 +72,8 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
 
 def read_parquet_bytes(data: bytes) -> pd.DataFrame:
     """Parse Parquet ``data`` verifying every page checksum (``OSError``/``ArrowException`` if bad)."""
-    return pq.read_table(pa.BufferReader(data), page_checksum_verification=True).to_pandas()
+    frame: pd.DataFrame = pq.read_table(pa.BufferReader(data), page_checksum_verification=True).to_pandas()
+    return frame
 
 
 def canonical(data: Any) -> bytes:
@@ -126,11 +129,10 @@ class RunFolder:
                 ) from None
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-            # we hold the lock: every temporary file of ours in here belongs to a dead run
-            for entry in path.iterdir():
-                if entry.name.startswith(".chunk-") and entry.name.endswith(".tmp") and entry.is_file():
+            remove_stale_temps(path)  # temporaries of killed runs (their pid is gone)
+            for entry in path.iterdir():  # older exoresist named no pid in them: we hold the lock
+                if _LEGACY_TEMP.match(entry.name) and entry.is_file():
                     entry.unlink(missing_ok=True)
-            remove_stale_temps(path)
             folder = cls(path, header, ctx)
             folder._read_commits()
             yield folder
@@ -252,16 +254,24 @@ class RunFolder:
 
 def write_finished(out_dir: Path, patients: bytes, summary: bytes, key: str) -> None:
     """Write ``patients.parquet`` and ``trial.json`` so that neither is replaced unless both were
-    written, then the completion marker (last). An earlier marker is removed first, so a crash
-    between the steps leaves no marker: the pair is then not final."""
+    written, then the completion marker (last). The earlier marker is removed once both new files
+    are on disk and before they replace the old pair, so a crash in between leaves no marker (the
+    pair is then not final), and a failure before it (a full disk) leaves the old pair and marker."""
     marker = out_dir / COMPLETE
-    if marker.exists():
-        marker.unlink()
-        fsync_dir(out_dir)
     remove_stale_temps(out_dir, [PATIENTS, SUMMARY, COMPLETE])
+
+    def drop_marker() -> None:
+        if marker.exists():
+            marker.unlink()
+            fsync_dir(out_dir)
+
     write_group(
-        [(out_dir / PATIENTS, lambda tmp: tmp.write_bytes(patients)), (out_dir / SUMMARY, lambda tmp: tmp.write_bytes(summary))],
+        [
+            (out_dir / PATIENTS, lambda tmp: tmp.write_bytes(patients)),
+            (out_dir / SUMMARY, lambda tmp: tmp.write_bytes(summary)),
+        ],
         needed=[len(patients), len(summary)],
+        before_replace=drop_marker,
     )
     files = {
         PATIENTS: {"bytes": len(patients), "sha256": sha256(patients)},

@@ -152,6 +152,7 @@ def connect(scheduler: str | None) -> Any:
                 processes=True,
                 dashboard_address=":0",
                 env=WORKER_ENV,
+                silence_logs=logging.ERROR,  # no shutdown warnings from the workers on Ctrl-C
             )
         return Client(cluster)  # type: ignore[no-untyped-call]
     try:
@@ -452,7 +453,7 @@ def _execute(
             r = chunk_range(config, i)
             fut = client.submit(chunk_task, config, arm_list, r.start, r.stop, accept_list, pure=False, retries=retries)
             index[fut.key] = i
-            queue.add(fut)
+            queue.add(fut)  # type: ignore[no-untyped-call]
 
         for _ in range(window):
             submit_next()

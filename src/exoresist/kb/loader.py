@@ -44,6 +44,10 @@ class _Refused(yaml.MarkedYAMLError):
     """A YAML construct the record files may not use."""
 
 
+def _refuse(problem: str, mark: Any) -> _Refused:
+    return _Refused(None, None, problem, mark)
+
+
 class _StrictLoader(yaml.SafeLoader):
     """PyYAML's safe loader without anchors, aliases or duplicate keys, and with bounded depth and
     text length (checked on the event stream, before anything is built)."""
@@ -53,23 +57,19 @@ class _StrictLoader(yaml.SafeLoader):
         self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):
-            raise _Refused(None, None, f"YAML alias '*{_short(event.anchor)}' is not allowed in records", event.start_mark)
+            raise _refuse(f"YAML alias '*{_short(event.anchor)}' is not allowed in records", event.start_mark)
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
-            raise _Refused(
-                None, None, f"YAML anchor '&{_short(anchor)}' is not allowed in records: write the value out", event.start_mark
-            )
+            raise _refuse(f"YAML anchor '&{_short(anchor)}' is not allowed in records: write the value out", event.start_mark)
         if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_TEXT_CHARS:
-            raise _Refused(
-                None, None, f"a text value of {len(event.value):,} characters (at most {MAX_TEXT_CHARS:,})", event.start_mark
-            )
+            raise _refuse(f"a text value of {len(event.value):,} characters (at most {MAX_TEXT_CHARS:,})", event.start_mark)
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             self._depth += 1
             try:
                 if self._depth > MAX_DEPTH:
-                    raise _Refused(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+                    raise _refuse(f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
                 return super().compose_node(parent, index)
             finally:
                 self._depth -= 1
@@ -78,15 +78,15 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             try:
                 first = seen.get(key)
             except TypeError:  # an unhashable key: the base class reports it
                 continue
             if first is not None:
-                raise _Refused(None, None, f"duplicate key '{_short(key)}' (first at line {first})", key_node.start_mark)
+                raise _refuse(f"duplicate key '{_short(key)}' (first at line {first})", key_node.start_mark)
             seen[key] = key_node.start_mark.line + 1
-        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep)
 
 
 def _short(value: Any) -> str:
@@ -156,7 +156,7 @@ def read_raw(path: Path) -> tuple[list[dict[str, Any]], list[Issue]]:
         try:
             data = loader.get_single_data()
         finally:
-            loader.dispose()  # type: ignore[no-untyped-call]
+            loader.dispose()
     except _Refused as exc:
         return [], [Issue(file, None, None, f"{_where(exc)}{exc.problem}")]
     except yaml.MarkedYAMLError as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 import exoresist
+from exoresist.atomic import disk_full_error, fsync_dir, fsync_file, pid_alive
 from exoresist.kb.base import KB_VERSION, KnowledgeBase
 from exoresist.kb.models import ID_MAX_LENGTH, Mechanism, Record
 from exoresist.kb.xrefs import Unresolved, Xref, resolve
@@ -122,16 +124,29 @@ def build_store(kb: KnowledgeBase, url: str | None = None, *, xrefs: list[Xref],
     target = _sqlite_file(u)
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_builds(target)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.unlink(missing_ok=True)
+        _remove_sqlite_files(tmp)
         engine = create_engine(u.set(database=str(tmp)))
         try:
             _write(engine, kb, xrefs, unresolved, built_at)
             engine.dispose()
+            fsync_file(tmp)
             os.replace(tmp, target)
+            fsync_dir(target.parent)
+        except OperationalError as exc:
+            engine.dispose()
+            _remove_sqlite_files(tmp)
+            if "full" in str(exc.orig):
+                raise StoreError(disk_full_error(target).strerror) from None
+            raise StoreError(f"cannot write the store at '{url}': {exc.orig}") from None
+        except OSError as exc:
+            engine.dispose()
+            _remove_sqlite_files(tmp)
+            raise StoreError(f"cannot write the store at '{url}': {exc.strerror or exc}") from None
         except BaseException:
             engine.dispose()
-            tmp.unlink(missing_ok=True)
+            _remove_sqlite_files(tmp)
             raise
     else:
         engine = create_engine(u)
@@ -142,6 +157,32 @@ def build_store(kb: KnowledgeBase, url: str | None = None, *, xrefs: list[Xref],
         finally:
             engine.dispose()
     return StoreInfo(url, KB_VERSION, kb.content_hash, len(kb), built_at)
+
+
+_SQLITE_SIDE_FILES = ("", "-journal", "-wal", "-shm")
+
+
+def _remove_sqlite_files(db: Path) -> None:
+    for suffix in _SQLITE_SIDE_FILES:
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+
+
+def remove_stale_builds(target: Path) -> list[Path]:
+    """Remove what killed builds of ``target`` left beside it: ``.<name>.<pid>.tmp`` and its
+    SQLite journals, only where process ``pid`` is gone. The target's own journal is never
+    touched (SQLite needs a hot journal to roll an interrupted write back)."""
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.([0-9]+)\.tmp(-journal|-wal|-shm)?$")
+    removed = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        m = pattern.match(entry.name)
+        if m and entry.is_file(follow_symlinks=False) and not pid_alive(int(m[1])):
+            Path(entry.path).unlink(missing_ok=True)
+            removed.append(Path(entry.path))
+    return removed
 
 
 def build_resolved_store(kb: KnowledgeBase, url: str | None = None) -> tuple[StoreInfo, list[Xref], list[Unresolved]]:
