@@ -121,6 +121,8 @@ def run_command(
     size = estimate(kb, config, 1 if scheduler == SERIAL else local_workers())
     if size.needs_confirmation:
         err_console.print(f"estimate: {size.describe()}", highlight=False)
+        if not size.fits_in_memory:
+            raise TrialError("this run needs more memory than this machine has: run fewer patients per trial")
         if not yes:
             raise TrialError("this run is long or large: add --yes to start it (it can be stopped with Ctrl-C and resumed)")
     run = run_trial(

@@ -201,6 +201,7 @@ class RunFolder:
             finally:
                 os.close(fd)
         except OSError as exc:
+            path.unlink(missing_ok=True)  # not committed: it would be recomputed; give its room back
             if is_disk_full(exc):
                 raise disk_full_error(self.path / COMMITS, len(line)) from None
             raise

@@ -35,7 +35,7 @@ import pandas as pd
 
 from exoresist.atomic import format_bytes, write_bytes
 from exoresist.cohort.manifest import COMMITS, MANIFEST_FORMAT, RunFolder, parquet_bytes, sha256, write_finished
-from exoresist.cohort.population import inclusion_probabilities, mechanism_records
+from exoresist.cohort.population import BURN_IN_DAY, DAYS_PER_MONTH, inclusion_probabilities, mechanism_records
 from exoresist.cohort.schema import RowContext, columns
 from exoresist.cohort.trial import Arm, TrialConfig, TrialError, attribution, simulate_chunk, summarise
 from exoresist.kb import KnowledgeBase, load_kb
@@ -171,18 +171,20 @@ class TrialWarning(UserWarning):
 
 # --- size: limits and estimate ---------------------------------------------------------------------
 
-ARM_SIMULATIONS_PER_WORKER_SECOND = 120.0
-"""Patients simulated in one arm per second by one worker, 24 months first-line (measured with
-``benchmarks/trial.py`` on this project's 2-core machine, 2026-12; rounded down)."""
-KNOCKOUT_COST = 6.0
-"""A run with ``--knockouts`` takes about this many times as long (measured, rounded up)."""
-POST_SORAFENIB_COST = 3.0
-"""Second line simulates the first-line treatment before it (measured, rounded up)."""
-MEMORY_PER_CELL_BYTES = 40.0
+ARM_SIMULATIONS_PER_WORKER_SECOND = 250.0
+"""Patients simulated in one arm per second by one worker, 24 months first-line. Measured
+2026-12-01 on this project's 2-core machine, shared: 5000 patients x 2 arms serially took 29.5 s
+more than 500 x 2 (305 per second); rounded down."""
+KNOCKOUT_COST = 3.0
+"""A run with ``--knockouts`` takes about this many times as long (measured 2.5, 500 x 2 serially)."""
+POST_SORAFENIB_COST = 5.0
+"""Second line also simulates the first-line treatment before it (measured 4.4, 500 x 2 serially)."""
+MEMORY_PER_CELL_BYTES = 100.0
 """Peak memory per value of ``patients.parquet`` while the finished run is assembled (the chunk
-frames, their concatenation, the sorted copy and the Parquet bytes; measured, rounded up)."""
-BASE_MEMORY_BYTES = 600 * 2**20
-"""Memory of the process before the assembly (Python, numba, the model)."""
+frames, their concatenation, the sorted copy and the Parquet bytes). Measured 84 bytes: peak RSS
+of 5000 x 2 patients minus that of 500 x 2, over the difference in values; rounded up."""
+BASE_MEMORY_BYTES = 450 * 2**20
+"""Peak memory of a small run (Python, numba, the model; measured 435 MB)."""
 CONFIRM_SECONDS = 30 * 60.0
 CONFIRM_BYTES = 4 * 2**30
 
@@ -202,6 +204,12 @@ class RunEstimate:
         """True beyond :data:`CONFIRM_SECONDS` or :data:`CONFIRM_BYTES`: the CLI then asks for ``--yes``."""
         return self.seconds > CONFIRM_SECONDS or self.memory_bytes > CONFIRM_BYTES
 
+    @property
+    def fits_in_memory(self) -> bool:
+        """Whether the estimated memory is below this machine's physical memory (unknown: True)."""
+        total = physical_memory()
+        return total is None or self.memory_bytes < total
+
     def describe(self) -> str:
         return (
             f"{self.patients:,} patients x {self.arms} arm(s) on {self.workers} worker(s): about "
@@ -209,17 +217,26 @@ class RunEstimate:
         )
 
 
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine, if the platform tells."""
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return None
+
+
 def estimate(kb: KnowledgeBase, config: TrialConfig, workers: int) -> RunEstimate:
-    """The time and memory of running ``config`` from scratch on ``workers`` single-threaded workers."""
+    """The time and memory of running ``config`` from scratch on ``workers`` single-threaded workers.
+
+    Time scales with the simulated days (screening window plus follow-up) against the measured
+    24-month rate; memory with the values of ``patients.parquet`` (rows times columns)."""
     arms = len(config.arms)
-    per_second = ARM_SIMULATIONS_PER_WORKER_SECOND * max(1, workers) * 24.0 / max(config.months, 1.0)
-    per_second /= (KNOCKOUT_COST if config.knockouts else 1.0) * (
-        POST_SORAFENIB_COST if config.population != "first-line" else 1.0
-    )
+    days = (BURN_IN_DAY + config.months * DAYS_PER_MONTH) / (BURN_IN_DAY + 24.0 * DAYS_PER_MONTH)
+    cost = days * (KNOCKOUT_COST if config.knockouts else 1.0)
+    cost *= POST_SORAFENIB_COST if config.population != "first-line" else 1.0
+    seconds = config.patients * arms * cost / (ARM_SIMULATIONS_PER_WORKER_SECOND * max(1, workers))
     cells = config.patients * arms * len(columns(_row_context(kb, config, tuple(config.arms))))
-    return RunEstimate(
-        config.patients, arms, workers, config.patients * arms / per_second, BASE_MEMORY_BYTES + cells * MEMORY_PER_CELL_BYTES
-    )
+    return RunEstimate(config.patients, arms, workers, seconds, BASE_MEMORY_BYTES + cells * MEMORY_PER_CELL_BYTES)
 
 
 def _duration(seconds: float) -> str:
@@ -372,7 +389,7 @@ def run_trial(
         return run
     except KeyboardInterrupt:
         raise TrialInterrupted(
-            f"interrupted: {written} of {n} chunks are written in {run_dir}; run the same command again to resume"
+            f"interrupted: {written:,} of {n:,} chunks are written in {run_dir}; run the same command again to resume"
         ) from None
     finally:
         if client is not None:

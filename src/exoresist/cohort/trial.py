@@ -70,8 +70,8 @@ RTOL = 1e-5
 ATOL = 1e-6
 GRID_DAY = 7.0
 MAX_PATIENTS_PER_ARM = 1_000_000
-"""Hard upper limit of ``--patients``: the finished run is assembled in memory (about 6 GB for
-1,000,000 patients in 2 arms; :func:`exoresist.cohort.runner.estimate`)."""
+"""Hard upper limit of ``--patients``, checked before anything else: the finished run is assembled
+in memory (about 14 GB for 1,000,000 patients in 2 arms; :func:`exoresist.cohort.runner.estimate`)."""
 
 
 class TrialError(ValueError):
