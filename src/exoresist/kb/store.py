@@ -24,7 +24,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 import exoresist
-from exoresist.atomic import disk_full_error, fsync_dir, fsync_file, pid_alive
+from exoresist.atomic import disk_full_error, fsync_dir, fsync_file, is_disk_full, pid_alive
 from exoresist.kb.base import KB_VERSION, KnowledgeBase
 from exoresist.kb.models import ID_MAX_LENGTH, Mechanism, Record
 from exoresist.kb.xrefs import Unresolved, Xref, resolve
@@ -143,6 +143,8 @@ def build_store(kb: KnowledgeBase, url: str | None = None, *, xrefs: list[Xref],
         except OSError as exc:
             engine.dispose()
             _remove_sqlite_files(tmp)
+            if is_disk_full(exc):
+                raise StoreError(disk_full_error(target).strerror) from None
             raise StoreError(f"cannot write the store at '{url}': {exc.strerror or exc}") from None
         except BaseException:
             engine.dispose()
