@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -74,8 +75,9 @@ def _resume(kb: KnowledgeBase, out: Path) -> tuple[pd.DataFrame, dict[str, objec
 # --- damage to one chunk ---------------------------------------------------------------------------
 
 
-def _swap_4_over_3(path: Path) -> None:
-    shutil.copyfile(path.with_name("chunk-00004.parquet"), path)
+def _swap_next_over(path: Path) -> None:
+    """Copy the next chunk's file over this one (chunk 4 over chunk 3)."""
+    shutil.copyfile(path.with_name(f"chunk-{int(path.stem.split('-')[1]) + 1:05d}.parquet"), path)
 
 
 def _flip_byte_in_data_page(path: Path) -> None:
@@ -116,7 +118,7 @@ def _not_parquet(path: Path) -> None:
 
 
 CORRUPTIONS: dict[str, Callable[[Path], None]] = {
-    "swap chunk 4 over 3": _swap_4_over_3,
+    "swap in the next chunk (4 over 3)": _swap_next_over,
     "flip a byte in a data page": _flip_byte_in_data_page,
     "truncate to 10 rows": _truncate_to_10_rows,
     "drop a column": _drop_a_column,
@@ -146,17 +148,23 @@ def test_damaged_chunk_is_named_and_recomputed(kb: KnowledgeBase, finished: Path
 
 
 def test_chunk_matching_a_forged_commit_is_caught_by_the_row_schema(kb: KnowledgeBase, finished: Path, tmp_path: Path) -> None:
-    from exoresist.cohort.manifest import Commit, parquet_bytes, sha256
-
     out = tmp_path / "run"
     shutil.copytree(finished, out)
     path = _run_dir(out) / "chunk-00003.parquet"
     frame = pd.read_parquet(path)
     frame.loc[0, "baseline_diameter_mm"] = 3_653_263.0  # what one flipped byte made of 55.7 mm
-    data = parquet_bytes(frame)
-    path.write_bytes(data)
-    with (_run_dir(out) / "commits.jsonl").open("ab") as log:  # the later commit wins
-        log.write(Commit(3, 18, 24, len(frame), len(data), sha256(data)).line())
+    frame.to_parquet(path, index=False)
+    data = path.read_bytes()
+    commit = {
+        "chunk": 3,
+        "start": 18,
+        "stop": 24,
+        "rows": len(frame),
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    with (_run_dir(out) / "commits.jsonl").open("ab") as log:  # a later commit of a chunk wins
+        log.write(json.dumps(commit, sort_keys=True, separators=(",", ":")).encode() + b"\n")
     patients, _, warned = _resume(kb, out)
     assert any("chunk-00003.parquet" in w and "baseline_diameter_mm" in w for w in warned), warned
     pd.testing.assert_frame_equal(patients, pd.read_parquet(finished / "patients.parquet"))

@@ -477,7 +477,15 @@ def _execute(
         try:
             for fut in queue:
                 i = index.pop(fut.key)
-                frame = fut.result()
+                try:
+                    frame = fut.result()
+                except Exception as exc:
+                    if type(exc).__name__ != "KilledWorker":
+                        raise
+                    raise TrialError(
+                        f"the Dask workers running chunk {i} died repeatedly ({exc}); the chunks written are kept: "
+                        "run the same command again to resume"
+                    ) from None
                 fut.release()
                 done(i, frame)
                 submit_next()
