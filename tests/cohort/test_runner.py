@@ -142,3 +142,19 @@ def test_post_sorafenib_patients_carry_their_acquired_state(kb: KnowledgeBase, t
     )
     assert len(run.patients) == 6 and run.patients["ok"].all()
     assert run.patients["tvdt_day"].isna().all()  # no screening window in second line
+
+
+def test_estimate_asks_for_confirmation_only_for_large_runs(kb: KnowledgeBase) -> None:
+    from exoresist.cohort.runner import estimate
+
+    small = estimate(kb, _config(patients=1000), 2)
+    large = estimate(kb, _config(patients=1_000_000, months=24.0), 2)
+    assert not small.needs_confirmation and large.needs_confirmation
+    assert large.seconds > 100 * small.seconds and large.memory_bytes > small.memory_bytes
+    assert large.describe().startswith("1,000,000 patients x 2 arm(s) on 2 worker(s): about ")
+
+
+def test_more_patients_than_the_limit_is_refused_before_anything(kb: KnowledgeBase, tmp_path: Path) -> None:
+    with pytest.raises(TrialError, match="at most 1,000,000 patients per arm"):
+        run_trial(kb, _config(patients=10**20), tmp_path, scheduler="serial", progress=False)
+    assert list(tmp_path.iterdir()) == []
