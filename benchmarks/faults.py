@@ -55,10 +55,12 @@ def _capped(cmd: list[str], timeout: float = 300) -> subprocess.CompletedProcess
         return subprocess.CompletedProcess(cmd, -9, "", "timed out")
 
 
-def chunk_faults(root: Path, reference: Path, counts: dict[str, Counter[str]]) -> None:
+def chunk_faults(root: Path, reference: Path, counts: dict[str, Counter[str]], only: str | None = None) -> None:
     kb = load_kb()
     expected = (reference / "patients.parquet").read_bytes()
     for kind, corrupt in CORRUPTIONS.items():
+        if only is not None and only not in kind:
+            continue
         for chunk in range(4):
             out = root / f"chunk-{kind.replace(' ', '-')}-{chunk}"
             shutil.copytree(reference, out)
@@ -154,17 +156,19 @@ def size_faults(root: Path, counts: dict[str, Counter[str]]) -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kills", type=int, default=5, help="kill-and-resume cases")
+    ap.add_argument("--only-chunk", default=None, help="only the chunk damage whose name contains this text")
     args = ap.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="exoresist-faults-"))
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     try:
         reference = root / "reference"
         run_trial(load_kb(), _config(), reference, scheduler="serial", progress=False)
-        chunk_faults(root, reference, counts)
-        kill_faults(root, reference, counts, args.kills)
-        record_faults(root, counts)
-        disk_faults(root, reference, counts)
-        size_faults(root, counts)
+        chunk_faults(root, reference, counts, args.only_chunk)
+        if args.only_chunk is None:
+            kill_faults(root, reference, counts, args.kills)
+            record_faults(root, counts)
+            disk_faults(root, reference, counts)
+            size_faults(root, counts)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print("| fault | tried | clean | wrong |")

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -27,7 +28,6 @@ from pathlib import Path
 
 import pandas as pd
 import psutil
-import pyarrow.parquet as pq
 import pytest
 
 from exoresist.cohort.calibration import calibrated_cohort
@@ -81,11 +81,13 @@ def _swap_next_over(path: Path) -> None:
 
 
 def _flip_byte_in_data_page(path: Path) -> None:
-    meta = pq.ParquetFile(path).metadata
-    col = meta.row_group(0).column(meta.schema.names.index("baseline_diameter_mm"))
-    offset = col.data_page_offset + col.total_compressed_size - 4  # inside the values, past the page header
+    """Flip one bit of the stored baseline diameter of the chunk's first row (the float's bytes are
+    stored verbatim in the column's page: doubles do not compress), as a bad sector would."""
+    value = float(pd.read_parquet(path, columns=["baseline_diameter_mm"]).iloc[0, 0])
     data = bytearray(path.read_bytes())
-    data[offset] ^= 0x40
+    offset = data.find(struct.pack("<d", value))
+    assert offset >= 0, "the value's bytes are not stored verbatim"
+    data[offset + 6] ^= 0x10  # the lowest exponent bit: the diameter doubles or halves, still plausible
     path.write_bytes(bytes(data))
 
 
