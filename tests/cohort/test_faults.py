@@ -80,7 +80,7 @@ def _swap_next_over(path: Path) -> None:
     shutil.copyfile(path.with_name(f"chunk-{int(path.stem.split('-')[1]) + 1:05d}.parquet"), path)
 
 
-def _flip_byte_in_data_page(path: Path) -> None:
+def _flip_bit_of_a_value(path: Path) -> None:
     """Flip one bit of the stored baseline diameter of the chunk's first row (the float's bytes are
     stored verbatim in the column's page: doubles do not compress), as a bad sector would."""
     value = float(pd.read_parquet(path, columns=["baseline_diameter_mm"]).iloc[0, 0])
@@ -121,7 +121,7 @@ def _not_parquet(path: Path) -> None:
 
 CORRUPTIONS: dict[str, Callable[[Path], None]] = {
     "swap in the next chunk (4 over 3)": _swap_next_over,
-    "flip a byte in a data page": _flip_byte_in_data_page,
+    "flip a bit of a stored value": _flip_bit_of_a_value,
     "truncate to 10 rows": _truncate_to_10_rows,
     "drop a column": _drop_a_column,
     "double the values": _double_values,
