@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -79,3 +84,32 @@ def mini_dir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:
     return load_kb()
+
+
+@contextmanager
+def small_filesystem(folder: Path, size_kb: int) -> Iterator[bool]:
+    """Mount a tmpfs of ``size_kb`` KB on ``folder`` when this process may (root, ``mount``
+    works); yields whether it did. A test that gets ``False`` injects the fault at the write call."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = False
+    # EXORESIST_TEST_NO_MOUNT=1 tries the fallback (fault injected at the write call) as root too
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("mount") and not os.environ.get("EXORESIST_TEST_NO_MOUNT"):
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(folder)], capture_output=True, check=False
+        )
+        mounted = done.returncode == 0
+    try:
+        yield mounted
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
+
+
+def fill_to(folder: Path, free_bytes: int) -> Path:
+    """Write a filler file in ``folder`` so about ``free_bytes`` stay free on its file system."""
+    filler = folder / "filler.bin"
+    room = shutil.disk_usage(folder).free - free_bytes
+    with filler.open("wb") as f:
+        if room > 0:
+            f.write(b"\0" * room)
+    return filler

@@ -21,7 +21,7 @@ from exoresist.cohort.config import TrialConfig
 from exoresist.cohort.population import draw_candidates
 from exoresist.cohort.runner import TrialError, connect, finite_or_none, run_key, run_trial
 from exoresist.cohort.simulate import _post_sorafenib
-from exoresist.kb import KnowledgeBase, load_kb
+from exoresist.kb import KnowledgeBase
 
 ARMS = ("sorafenib", "sorafenib+secretion-blockade")
 COHORT = calibrated_cohort()  # what the CLI uses
@@ -145,14 +145,12 @@ def test_unreachable_scheduler_is_a_clear_error() -> None:
         connect("tcp://127.0.0.1:9")
 
 
-def test_bad_arguments_fail_before_any_file_is_written(kb: KnowledgeBase, tmp_path: Path, mini_dir: Path) -> None:
+def test_bad_arguments_fail_before_any_file_is_written(kb: KnowledgeBase, tmp_path: Path) -> None:
     out = tmp_path / "out"
     with pytest.raises(TrialError, match="at least 1"):
         run_trial(kb, _config(patients=-1), out, scheduler="serial", progress=False)
     with pytest.raises(TrialError, match="'nothing'"):  # checked before the scheduler is contacted
         run_trial(kb, _config(arms=("sorafenib+nothing",)), out, scheduler="tcp://127.0.0.1:9", progress=False)
-    with pytest.raises(TrialError, match="Dask workers load the shipped knowledge base"):
-        run_trial(load_kb([mini_dir]), _config(arms=("sorafenib",)), out, scheduler=None, progress=False)
     assert not out.exists()
 
 
@@ -199,3 +197,19 @@ def test_post_sorafenib_patients_carry_their_acquired_state(kb: KnowledgeBase, t
     by_arm = run.patients.set_index(["arm", "patient"])["baseline_sld_mm"].unstack(0)
     # the same tumour at the start of both arms: without sorafenib its resistant cells count as sensitive
     assert np.allclose(by_arm["sorafenib"], by_arm["placebo"], rtol=1e-9)
+
+
+def test_estimate_asks_for_confirmation_only_for_large_runs(kb: KnowledgeBase) -> None:
+    from exoresist.cohort.runner import estimate
+
+    small = estimate(kb, _config(patients=1000), 2)
+    large = estimate(kb, _config(patients=1_000_000, months=24.0), 2)
+    assert not small.needs_confirmation and large.needs_confirmation
+    assert large.seconds > 100 * small.seconds and large.memory_bytes > small.memory_bytes
+    assert large.describe().startswith("1,000,000 patients x 2 arm(s) on 2 worker(s): about ")
+
+
+def test_more_patients_than_the_limit_is_refused_before_anything(kb: KnowledgeBase, tmp_path: Path) -> None:
+    with pytest.raises(TrialError, match="at most 1,000,000 patients per arm"):
+        run_trial(kb, _config(patients=10**20), tmp_path, scheduler="serial", progress=False)
+    assert list(tmp_path.iterdir()) == []

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from exoresist import preflight
-from exoresist.atomic import write_text
+from exoresist.atomic import DiskFullError, disk_full_error, is_disk_full, write_text
 from exoresist.kb.errors import KBValidationError, UnknownNameError
 from exoresist.kb.store import StoreError
 
@@ -188,9 +188,15 @@ def fail_on_errors(func: Callable[P, R]) -> Callable[P, R]:
             for issue in exc.issues:
                 err_console.print(f"  - {issue}", highlight=False, markup=False)
             raise typer.Exit(1) from None
+        except KeyboardInterrupt as exc:  # Ctrl-C: one line (a run's says what it kept), exit 130
+            err_console.print(str(exc) or "interrupted", highlight=False, markup=False)
+            raise typer.Exit(130) from None
         except (UnknownNameError, StoreError, preflight.PreflightError) as exc:
             fail(_escape(str(exc)))
         except OSError as exc:
+            if is_disk_full(exc):
+                full = exc if isinstance(exc, DiskFullError) else disk_full_error(Path(exc.filename or "."))
+                fail(_escape(str(full.strerror)))
             where = f" {exc.filename}" if exc.filename else ""
             fail(_escape(f"cannot write or read{where}: {exc.strerror or exc}"))
         except Exception as exc:

@@ -114,15 +114,20 @@ def run_command(
     ),
     records: RecordsOpt = None,
     standalone: StandaloneOpt = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Start a run even when its estimate is long or large.")] = False,
+    retries: Annotated[
+        int, typer.Option("--retries", min=0, max=10, help="Rerun a Dask task whose worker failed, up to this many times.")
+    ] = 0,
 ) -> None:
     """Run (or resume) a virtual trial and print response, survival and comparisons per arm.
 
     With --records your own records act in every patient (the run key includes their content)."""
+    from exoresist.cohort.arms import TrialError
     from exoresist.cohort.calibration import calibrated_cohort
     from exoresist.cohort.config import TrialConfig
     from exoresist.cohort.covariates import read_baseline_csv
     from exoresist.cohort.export import summary_csv, write_xlsx
-    from exoresist.cohort.runner import run_trial
+    from exoresist.cohort.runner import SERIAL, estimate, local_workers, run_trial
 
     kb = load_kb_for(records, standalone)
     strat = None
@@ -152,7 +157,22 @@ def run_command(
         sample_days=days,
     )
     config.validate(kb)  # every argument checked before a cluster starts
-    run = run_trial(kb, config, out, scheduler=scheduler, progress=sys.stderr.isatty() or fmt is TrialFormat.table)
+    size = estimate(kb, config, 1 if scheduler == SERIAL else local_workers())
+    if size.needs_confirmation:
+        err_console.print(f"estimate: {size.describe()}", highlight=False)
+        if not size.fits_in_memory:
+            raise TrialError("this run needs more memory than this machine has: run fewer patients per trial")
+        if not yes:
+            raise TrialError("this run is long or large: add --yes to start it (it can be stopped with Ctrl-C and resumed)")
+    run = run_trial(
+        kb,
+        config,
+        out,
+        scheduler=scheduler,
+        progress=sys.stderr.isatty() or fmt is TrialFormat.table,
+        on_warning=lambda text: err_console.print(f"[yellow]warning[/yellow]: {text}", highlight=False),
+        retries=retries,
+    )
     run.meta["command"] = "exoresist " + " ".join(sys.argv[1:])
     strata, markers = None, None
     if strat is not None:

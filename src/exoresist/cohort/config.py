@@ -13,6 +13,10 @@ from exoresist.cohort.population import DAYS_PER_MONTH, POPULATIONS, SCAN_INTERV
 from exoresist.kb import KnowledgeBase
 
 MAX_REPLICATES = 200
+MAX_PATIENTS_PER_ARM = 1_000_000
+"""Hard upper limit of patients per arm (``--patients`` times ``--replicates``), checked before
+anything else: the finished run is assembled in memory (about 14 GB for 1,000,000 patients in 2
+arms; :func:`exoresist.cohort.runner.estimate`)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,11 @@ class TrialConfig:
             raise TrialError(f"unknown population '{self.population}': choose one of {', '.join(POPULATIONS)}")
         if self.patients < 1:
             raise TrialError(f"patients per arm must be at least 1, got {self.patients}")
+        if self.patients * max(self.replicates, 1) > MAX_PATIENTS_PER_ARM:
+            raise TrialError(
+                f"at most {MAX_PATIENTS_PER_ARM:,} patients per arm, got {self.patients * max(self.replicates, 1):,}: "
+                "run several trials with different --seed values instead"
+            )
         if not (math.isfinite(self.months) and 0 < self.months <= 120):
             raise TrialError(f"months of follow-up must be in (0, 120], got {self.months}")
         first_scan_month = SCAN_INTERVAL_DAY / DAYS_PER_MONTH

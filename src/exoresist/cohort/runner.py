@@ -2,10 +2,15 @@
 
 The run folder is ``OUT/chunks/<key>/`` where ``key`` hashes everything that determines the
 numbers (the :class:`~exoresist.cohort.config.TrialConfig`, the model version and the knowledge
-base content). A chunk file is written (atomically) as soon as its chunk finishes, so a run that
-is stopped and started again with the same arguments computes only the missing chunks; every
-chunk is a pure function of the seed and its patient indices, so the result is identical to an
-uninterrupted run, on any scheduler.
+base content). A chunk file is written (atomically, durably) as soon as its chunk finishes and
+committed in the run's manifest (:mod:`exoresist.cohort.manifest`), so a run that is stopped and
+started again with the same arguments computes only the missing chunks, after verifying every
+committed one; every chunk is a pure function of the seed and its patient indices, so the result
+is identical to an uninterrupted run, on any scheduler.
+
+Work is bounded: at most a few chunks more than the workers can run are in flight at once, chunk
+ranges are made one at a time, and :func:`estimate` gives the time and memory of a run before it
+starts. Ctrl-C stops a run with :class:`TrialInterrupted`, keeping every chunk written.
 """
 
 from __future__ import annotations
@@ -13,30 +18,63 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from exoresist.atomic import write_via
+from exoresist.atomic import write_bytes
 from exoresist.cohort.arms import Arm, TrialError
 from exoresist.cohort.config import TrialConfig
 from exoresist.cohort.covariates import Covariates, baseline_comparison
 from exoresist.cohort.credibility import arm_warnings
+from exoresist.cohort.estimate import RunEstimate, estimate
+from exoresist.cohort.manifest import COMMITS, MANIFEST_FORMAT, RunFolder, parquet_bytes, sha256, write_finished
 from exoresist.cohort.population import inclusion_probabilities
 from exoresist.cohort.result import ArmSummary, BaselineRow, Comparison, ReplicateFigure
+from exoresist.cohort.schema import row_context
 from exoresist.cohort.simulate import simulate_chunk
 from exoresist.cohort.statistics import attribution, replicate_figures, summarise
-from exoresist.kb import KnowledgeBase, load_kb
+from exoresist.cohort.workers import (
+    SERIAL,
+    WORKER_ENV,
+    KBPayload,
+    chunk_task,
+    close_client,
+    connect,
+    kb_payload,
+    local_workers,
+    shipped_kb,
+)
+from exoresist.kb import KnowledgeBase
 from exoresist.model.assemble import MODEL_VERSION
 
-SERIAL = "serial"
-WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+__all__ = [
+    "SERIAL",
+    "WORKER_ENV",
+    "KBPayload",
+    "RunEstimate",
+    "TrialError",
+    "TrialInterrupted",
+    "TrialRun",
+    "TrialWarning",
+    "connect",
+    "estimate",
+    "finite_or_none",
+    "kb_payload",
+    "local_workers",
+    "run_key",
+    "run_trial",
+    "write_json",
+]
+
+EXTRA_IN_FLIGHT = 2
+"""Chunks submitted beyond one per worker thread, so no worker waits for the next task."""
+MAX_WARNINGS = 5
 
 
 @dataclass
@@ -90,11 +128,15 @@ def run_key(kb: KnowledgeBase, config: TrialConfig) -> str:
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` atomically (a reader sees the old file or the whole new one)."""
-    write_via(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    write_bytes(path, parquet_bytes(frame))
+
+
+def json_bytes(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, default=_json_default) + "\n").encode()
 
 
 def write_json(data: Any, path: Path) -> None:
-    write_via(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n"))
+    write_bytes(path, json_bytes(data))
 
 
 def _json_default(value: Any) -> Any:
@@ -103,74 +145,29 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-@lru_cache(maxsize=1)
-def _worker_kb() -> KnowledgeBase:
-    return load_kb()
+class TrialInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a run; the message says how many chunks are kept for the resume."""
 
 
-@dataclass(frozen=True)
-class KBPayload:
-    """How a worker rebuilds the client's KB: the shipped records (``base == "shipped"``) or none,
-    plus ``records`` (the JSON of the records added to them, e.g. a user's ``--records``), checked
-    against ``content_hash``."""
-
-    base: str
-    records: str
-    content_hash: str
+class TrialWarning(UserWarning):
+    """A chunk or manifest of a resumed run failed verification and is recomputed."""
 
 
-def kb_payload(kb: KnowledgeBase) -> KBPayload:
-    """The smallest payload that rebuilds ``kb`` in a worker (only the added records travel)."""
-    shipped = _worker_kb()
-    n = len(shipped.records)
-    if kb.records[:n] == shipped.records:
-        base, extra = "shipped", kb.records[n:]
-    else:
-        base, extra = "none", kb.records
-    text = json.dumps([r.model_dump(mode="json") for r in extra], sort_keys=True) if extra else ""
-    return KBPayload(base, text, kb.content_hash)
+def n_chunks(config: TrialConfig) -> int:
+    return -(-config.total_patients // config.chunk_size)
 
 
-@lru_cache(maxsize=4)
-def _payload_kb(payload: KBPayload) -> KnowledgeBase:
-    from pydantic import TypeAdapter
-
-    from exoresist.kb.models import Record
-
-    adapter: TypeAdapter[Record] = TypeAdapter(Record)
-    added = tuple(adapter.validate_python(d) for d in json.loads(payload.records)) if payload.records else ()
-    kb = KnowledgeBase(records=(_worker_kb().records if payload.base == "shipped" else ()) + added)
-    if kb.content_hash != payload.content_hash:
-        raise TrialError("a Dask worker rebuilt a different knowledge base (is it running another exoresist version?)")
-    return kb
+def chunk_range(config: TrialConfig, i: int) -> range:
+    """The patients of chunk ``i`` (made on demand: a run never holds all its ranges)."""
+    start = i * config.chunk_size
+    return range(start, min(start + config.chunk_size, config.total_patients))
 
 
-def chunk_task(
-    config: TrialConfig, arms: Sequence[Arm], start: int, stop: int, accept: Sequence[float], kb: KBPayload | None = None
-) -> pd.DataFrame:
-    """What a worker runs: one chunk of patients in every arm, on the shipped KB or the one ``kb``
-    describes (each rebuilt once per worker process)."""
-    return simulate_chunk(_worker_kb() if kb is None else _payload_kb(kb), config, arms, range(start, stop), accept)
+def _valid_inclusion(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 3 and all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in value)
 
 
-def connect(scheduler: str | None) -> Any:
-    """A Dask client: a local cluster (2 single-threaded worker processes) for ``None``, or the
-    cluster at ``scheduler``. A scheduler that does not answer within 10 s is a ``TrialError``."""
-    from distributed import Client, LocalCluster
-
-    if scheduler is None:
-        cluster = LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=max(1, min(2, os.cpu_count() or 1)),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            env=WORKER_ENV,
-        )
-        return Client(cluster)  # type: ignore[no-untyped-call]
-    try:
-        return Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
-    except (OSError, TimeoutError) as exc:
-        raise TrialError(f"no Dask scheduler answers at '{scheduler}': {exc}") from None
+# --- the run ---------------------------------------------------------------------------------------
 
 
 def run_trial(
@@ -181,37 +178,88 @@ def run_trial(
     scheduler: str | None = None,
     progress: bool = True,
     on_chunk: Callable[[int], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    retries: int = 0,
 ) -> TrialRun:
     """Run (or resume) ``config``; ``scheduler`` is ``None`` (local cluster), ``"serial"`` (this
-    process, no Dask) or a scheduler address. Writes chunk files, ``patients.parquet`` and
-    ``trial.json`` in ``out_dir``. ``on_chunk(i)`` is called after chunk ``i`` is written."""
+    process, no Dask) or a scheduler address. Writes chunk files, ``patients.parquet``,
+    ``trial.json`` and then ``complete.json`` in ``out_dir``. ``on_chunk(i)`` is called after
+    chunk ``i`` is written and committed; ``on_warning(text)`` for each chunk of an earlier run
+    that fails verification (default: :class:`TrialWarning`); ``retries`` reruns a Dask task that
+    failed (e.g. its worker was lost) that many times. Ctrl-C raises :class:`TrialInterrupted`."""
     started = time.perf_counter()
     arms = config.validate(kb)
-    client = None if scheduler == SERIAL else connect(scheduler)  # fails before any work
+    if retries < 0:
+        raise TrialError(f"retries must be >= 0, got {retries}")
+
+    def warn(text: str) -> None:
+        if on_warning is not None:
+            on_warning(text)
+        else:
+            warnings.warn(text, TrialWarning, stacklevel=3)
+
+    labels = tuple(a.label for a in arms)
+    key = run_key(kb, config)
+    run_dir = out_dir / "chunks" / key
+    n = n_chunks(config)
+    header = {
+        "format": MANIFEST_FORMAT,
+        "config": config.as_dict(),
+        "model_version": MODEL_VERSION,
+        "kb": kb.content_hash,
+        "key": key,
+        "arms": list(labels),
+        "chunks": n,
+    }
+    written = 0
+    client = None
+    interrupted = False
     try:
-        key = run_key(kb, config)
-        run_dir = out_dir / "chunks" / key
-        manifest = {"config": config.as_dict(), "model_version": MODEL_VERSION, "kb": kb.content_hash, "key": key}
-        manifest_path = run_dir / "manifest.json"
-        if manifest_path.exists():
-            previous = json.loads(manifest_path.read_text())
-            if previous.get("key") != key:
-                raise TrialError(f"{manifest_path} belongs to another run; remove the folder or choose another --out")
-        else:
-            write_json(manifest, manifest_path)
-        accept_path = run_dir / "inclusion.json"
-        if accept_path.exists():
-            accept = tuple(float(x) for x in json.loads(accept_path.read_text()))
-        else:
-            accept = inclusion_probabilities(kb, config.cohort, config.seed, config.target)
-            write_json(list(accept), accept_path)
-        chunks = config.chunks()
-        paths = [run_dir / f"chunk-{i:05d}.parquet" for i in range(len(chunks))]
-        todo = [i for i, p in enumerate(paths) if not p.exists()]
-        n_resumed = len(chunks) - len(todo)
-        _execute(client, kb, config, arms, chunks, paths, todo, accept, progress, on_chunk)
-        labels = [a.label for a in arms]
-        patients = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+        client = None if scheduler == SERIAL else connect(scheduler)  # fails before any work
+        with RunFolder.open(run_dir, header, row_context(kb, config, labels)) as folder:
+            stored, why = folder.read_header()
+            if why:
+                warn(why)
+            if stored is not None and _valid_inclusion(stored.get("inclusion")):
+                accept: tuple[float, ...] = tuple(stored["inclusion"])
+            else:
+                accept = inclusion_probabilities(kb, config.cohort, config.seed, config.target)
+                folder.write_header({**header, "inclusion": list(accept)})
+            if folder.torn_lines:
+                warn(f"{run_dir / COMMITS}: {folder.torn_lines} incomplete line(s) ignored (a run was stopped while committing)")
+            todo: list[int] = []
+            problems: list[str] = []
+            for i in range(n):
+                frame, why = folder.load_chunk(i, chunk_range(config, i))
+                if frame is None:
+                    todo.append(i)
+                    if why:
+                        problems.append(why)
+            for text in problems[:MAX_WARNINGS]:
+                warn(f"{text}: recomputed")
+            if len(problems) > MAX_WARNINGS:
+                warn(f"and {len(problems) - MAX_WARNINGS} more chunk(s) of {run_dir} failed verification: recomputed")
+            written = n - len(todo)
+            n_resumed = written
+
+            def finished(i: int, frame: pd.DataFrame) -> None:
+                nonlocal written
+                folder.write_chunk(i, chunk_range(config, i), frame)
+                written += 1
+                if on_chunk is not None:
+                    on_chunk(i)
+
+            _execute(client, kb, config, arms, todo, accept, progress, finished, retries)
+            frames = []
+            for i in range(n):
+                frame, why = folder.load_chunk(i, chunk_range(config, i))
+                if frame is None:
+                    raise TrialError(
+                        f"{why or 'chunk missing'}, after it was written: run the same command again to recompute it"
+                    )
+                frames.append(frame)
+        patients = pd.concat(frames, ignore_index=True)
+        del frames
         # canonical order: arms as given, then patient index (independent of chunking)
         order = patients["arm"].map({label: i for i, label in enumerate(labels)})
         patients = patients.assign(_order=order).sort_values(["_order", "patient"], kind="stable")
@@ -233,6 +281,7 @@ def run_trial(
         first = patients[patients["arm"] == labels[0]]
         cov = Covariates.from_columns({c: first[c].to_numpy() for c in first.columns if c.startswith("cov:")})
         baseline = baseline_comparison(cov, config.target)
+        patients_data = parquet_bytes(patients)
         meta = {
             "population": config.population,
             "patients_per_arm": config.patients,
@@ -243,23 +292,26 @@ def run_trial(
             "seed": config.seed,
             "model_version": MODEL_VERSION,
             "run_key": key,
-            "chunks": len(chunks),
+            "chunks": n,
             "chunks_resumed": n_resumed,
+            "chunks_recomputed": len(problems),
             "scheduler": scheduler or "local cluster",
             "inclusion_probabilities": [round(a, 3) for a in accept],
             "wall_time_s": round(time.perf_counter() - started, 2),
             "failed_simulations": int((~patients["ok"]).sum()),
+            "patients_sha256": sha256(patients_data),
         }
         run = TrialRun(config, patients, arm_stats, comparisons, attr, baseline, reps, arm_warnings(kb, arms), meta)
-        write_parquet(patients, out_dir / "patients.parquet")
-        write_json(run.to_json_dict(), out_dir / "trial.json")
+        write_finished(out_dir, patients_data, json_bytes(run.to_json_dict()), key)
         return run
+    except KeyboardInterrupt:
+        interrupted = True
+        raise TrialInterrupted(
+            f"interrupted: {written:,} of {n:,} chunks are written in {run_dir}; run the same command again to resume"
+        ) from None
     finally:
         if client is not None:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            close_client(client, timeout=5 if interrupted else 10)
 
 
 def _execute(
@@ -267,17 +319,17 @@ def _execute(
     kb: KnowledgeBase,
     config: TrialConfig,
     arms: Sequence[Arm],
-    chunks: Sequence[range],
-    paths: Sequence[Path],
     todo: Sequence[int],
     accept: Sequence[float],
     progress: bool,
-    on_chunk: Callable[[int], None] | None,
+    finished: Callable[[int, pd.DataFrame], None],
+    retries: int,
 ) -> None:
+    """Compute the chunks ``todo``, calling ``finished(i, frame)`` for each as it completes. With
+    Dask, at most one chunk per worker thread plus :data:`EXTRA_IN_FLIGHT` are submitted at once."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    pending = set(todo)
-    done_before = sum(len(c) for i, c in enumerate(chunks) if i not in pending)
+    done_before = config.total_patients - sum(len(chunk_range(config, i)) for i in todo)
     columns = (
         TextColumn("patients"),
         BarColumn(),
@@ -292,25 +344,53 @@ def _execute(
         task = bar.add_task("trial", total=config.total_patients, completed=done_before, rate="")
         new = 0
 
-        def finished(i: int, frame: pd.DataFrame) -> None:
+        def done(i: int, frame: pd.DataFrame) -> None:
             nonlocal new
-            write_parquet(frame, paths[i])
-            new += len(chunks[i])
+            finished(i, frame)
+            size = len(chunk_range(config, i))
+            new += size
             rate = new / max(time.perf_counter() - t0, 1e-9)
-            bar.update(task, advance=len(chunks[i]), rate=f"{rate:.1f} patients/s")
-            if on_chunk is not None:
-                on_chunk(i)
+            bar.update(task, advance=size, rate=f"{rate:.1f} patients/s")
 
         if client is None:
             for i in todo:
-                finished(i, simulate_chunk(kb, config, arms, chunks[i], accept))
+                done(i, simulate_chunk(kb, config, arms, chunk_range(config, i), accept))
             return
         from distributed import as_completed
 
-        payload = None if kb.content_hash == _worker_kb().content_hash else kb_payload(kb)
-        futures = {
-            client.submit(chunk_task, config, list(arms), chunks[i].start, chunks[i].stop, list(accept), payload, pure=False): i
-            for i in todo
-        }
-        for fut in as_completed(list(futures)):  # type: ignore[no-untyped-call]
-            finished(futures[fut], fut.result())
+        window = max(1, sum(client.nthreads().values())) + EXTRA_IN_FLIGHT
+        pending = iter(todo)
+        index: dict[str, int] = {}
+        queue = as_completed()  # type: ignore[no-untyped-call]
+        arm_list, accept_list = list(arms), list(accept)
+        payload = None if kb.content_hash == shipped_kb().content_hash else kb_payload(kb)
+
+        def submit_next() -> None:
+            i = next(pending, None)
+            if i is None:
+                return
+            r = chunk_range(config, i)
+            fut = client.submit(chunk_task, config, arm_list, r.start, r.stop, accept_list, payload, pure=False, retries=retries)
+            index[fut.key] = i
+            queue.add(fut)  # type: ignore[no-untyped-call]
+
+        for _ in range(window):
+            submit_next()
+        try:
+            for fut in queue:
+                i = index.pop(fut.key)
+                try:
+                    frame = fut.result()
+                except Exception as exc:
+                    if type(exc).__name__ != "KilledWorker":
+                        raise
+                    raise TrialError(
+                        f"the Dask workers running chunk {i} died repeatedly ({exc}); the chunks written are kept: "
+                        "run the same command again to resume"
+                    ) from None
+                fut.release()
+                done(i, frame)
+                submit_next()
+        finally:
+            for fut in list(queue.futures):
+                fut.cancel()

@@ -3,6 +3,14 @@
 Validation happens once, here, at the boundary: YAML syntax, record shape (pydantic), then the
 checks that need the whole KB (duplicate ids, references between records, entity names). Every
 problem is collected and reported together; nothing is returned unless everything is valid.
+
+The YAML reader is strict, so that no file can make it use unbounded memory or time, or be read
+two ways: anchors and aliases are refused (an alias "bomb" of a few KB expands to gigabytes),
+as are duplicate keys (PyYAML would keep the last value silently), nesting deeper than
+:data:`MAX_DEPTH`, a text value longer than :data:`MAX_TEXT_CHARS`, an id longer than
+:data:`~exoresist.kb.models.ID_MAX_LENGTH` and a file larger than :data:`MAX_FILE_BYTES`. Each
+refusal is an :class:`~exoresist.kb.errors.Issue` naming the file and line. Labels in messages are
+made only from short text, never from ``str()`` of a parsed structure.
 """
 
 from __future__ import annotations
@@ -17,11 +25,87 @@ import yaml
 from pydantic import ValidationError
 
 from exoresist.kb.errors import Issue, KBValidationError, suggest
-from exoresist.kb.models import RECORD_MODELS, Biomarker, Entity, Intervention, Mechanism, Record, Therapy
+from exoresist.kb.models import ID_MAX_LENGTH, RECORD_MODELS, Biomarker, Entity, Intervention, Mechanism, Record, Therapy
 from exoresist.kb.vocab import Stimulus, TherapyClass
 
 #: Where a record came from: (file, position in that file).
 Origin = tuple[str, int]
+
+MAX_FILE_BYTES = 4 * 2**20
+"""Largest record file read (the shipped files are under 30 KB)."""
+MAX_DEPTH = 12
+"""Deepest nesting of lists and mappings (records need 4)."""
+MAX_TEXT_CHARS = 20_000
+"""Longest text value or key (the longest shipped value is about 530 characters)."""
+LABEL_CHARS = 60
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A YAML construct the record files may not use."""
+
+
+def _refuse(problem: str, mark: Any) -> _Refused:
+    return _Refused(None, None, problem, mark)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without anchors, aliases or duplicate keys, and with bounded depth and
+    text length (checked on the event stream, before anything is built)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            raise _refuse(f"YAML alias '*{_short(event.anchor)}' is not allowed in records", event.start_mark)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise _refuse(f"YAML anchor '&{_short(anchor)}' is not allowed in records: write the value out", event.start_mark)
+        if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_TEXT_CHARS:
+            raise _refuse(f"a text value of {len(event.value):,} characters (at most {MAX_TEXT_CHARS:,})", event.start_mark)
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            self._depth += 1
+            try:
+                if self._depth > MAX_DEPTH:
+                    raise _refuse(f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if first is not None:
+                raise _refuse(f"duplicate key '{_short(key)}' (first at line {first})", key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
+def _short(value: Any) -> str:
+    """A label for ``value`` in a message: short text as is (cut at :data:`LABEL_CHARS`), anything
+    else by its type only, so no message ever expands a large structure."""
+    if isinstance(value, str):
+        text = value
+    elif value is None or isinstance(value, (int, float, bool)):
+        text = str(value)
+    else:
+        return f"<a {type(value).__name__}>"
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= LABEL_CHARS else text[:LABEL_CHARS] + f"... ({len(text):,} characters)"
+
+
+def _record_label(rid: Any, pos: int) -> str:
+    if isinstance(rid, str) and 0 < len(rid) <= ID_MAX_LENGTH and rid.isprintable():
+        return rid
+    return f"entry {pos + 1}"
 
 
 def shipped_records_dir() -> Path:
@@ -53,27 +137,52 @@ def yaml_files(paths: Sequence[Path | str] | None = None) -> list[Path]:
 
 
 def read_raw(path: Path) -> tuple[list[dict[str, Any]], list[Issue]]:
-    """Parse one YAML file into raw entries. Problems are returned, not raised."""
+    """Parse one YAML file into raw entries (strictly, see the module docstring). Problems are
+    returned, not raised."""
+    file = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return [], [
+                Issue(file, None, None, f"file of {size:,} bytes, larger than the {MAX_FILE_BYTES:,} a record file may be")
+            ]
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return [], [Issue(file, None, None, f"not UTF-8 text (byte {exc.start})")]
+    except OSError as exc:
+        return [], [Issue(file, None, None, f"cannot read the file: {exc.strerror or exc}")]
+    try:
+        loader = _StrictLoader(text)
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
+    except _Refused as exc:
+        return [], [Issue(file, None, None, f"{_where(exc)}{exc.problem}")]
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        return [], [Issue(str(path), None, None, f"malformed YAML{where}: {exc.problem}")]
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        return [], [Issue(str(path), None, None, f"malformed YAML: {exc}")]
+        where = _where(exc)
+        return [], [Issue(file, None, None, f"malformed YAML{' ' + where[:-2] if where else ''}: {exc.problem}")]
+    except yaml.YAMLError as exc:
+        return [], [Issue(file, None, None, f"malformed YAML: {_short(str(exc))}")]
+    except RecursionError:
+        return [], [Issue(file, None, None, f"nested more than {MAX_DEPTH} levels deep")]
     if data is None:
         return [], []
     if not isinstance(data, list):
-        return [], [Issue(str(path), None, None, f"top level must be a list of records, got {type(data).__name__}")]
+        return [], [Issue(file, None, None, f"top level must be a list of records, got {type(data).__name__}")]
     entries: list[dict[str, Any]] = []
     issues: list[Issue] = []
     for i, entry in enumerate(data):
         if not isinstance(entry, dict):
-            issues.append(Issue(str(path), f"entry {i + 1}", None, f"a record must be a mapping, got {type(entry).__name__}"))
+            issues.append(Issue(file, f"entry {i + 1}", None, f"a record must be a mapping, got {type(entry).__name__}"))
             continue
         entries.append(entry)
     return entries, issues
+
+
+def _where(exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark
+    return f"at line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
 
 
 def parse_records(files: Iterable[Path]) -> tuple[list[tuple[Record, Origin]], list[Issue]]:
@@ -99,16 +208,22 @@ def parse_entries(files: Iterable[Path]) -> tuple[list[tuple[Record, Origin]], l
             )
         for pos, entry in enumerate(entries):
             rid = entry.get("id")
-            label = _label(rid, pos)
+            label = _record_label(rid, pos)
+            if isinstance(rid, str) and len(rid) > ID_MAX_LENGTH:
+                issues.append(Issue(str(path), label, "id", f"id of {len(rid):,} characters (at most {ID_MAX_LENGTH})"))
+                continue
             kind = entry.get("kind")
             if kind is None:
                 issues.append(Issue(str(path), label, "kind", "missing required field"))
                 invalid.append(raw_refs(entry, str(path), label))
                 continue
-            model = RECORD_MODELS.get(str(kind))
+            if not isinstance(kind, str):
+                issues.append(Issue(str(path), label, "kind", f"must be text, got {_short(kind)}"))
+                continue
+            model = RECORD_MODELS.get(kind)
             if model is None:
                 issues.append(
-                    Issue(str(path), label, "kind", f"unknown kind '{kind}'", _first(suggest(str(kind), RECORD_MODELS)))
+                    Issue(str(path), label, "kind", f"unknown kind '{_short(kind)}'", _first(suggest(kind, RECORD_MODELS)))
                 )
                 invalid.append(raw_refs(entry, str(path), label))
                 continue
@@ -122,13 +237,6 @@ def parse_entries(files: Iterable[Path]) -> tuple[list[tuple[Record, Origin]], l
     return out, invalid, issues
 
 
-def _label(rid: Any, pos: int) -> str:
-    """How an issue names a record: its id when it is a short string, else its position."""
-    if isinstance(rid, str) and rid and len(rid) <= 160:
-        return rid
-    return f"entry {pos + 1}"
-
-
 def _first(items: list[str]) -> str | None:
     return items[0] if items else None
 
@@ -136,7 +244,7 @@ def _first(items: list[str]) -> str | None:
 def _pydantic_issues(file: str, record_id: str, exc: ValidationError) -> list[Issue]:
     issues = []
     for err in exc.errors():
-        loc = ".".join(str(part) for part in err["loc"])
+        loc = ".".join(_short(part) for part in err["loc"])
         msg = err["msg"]
         hint = None
         if err["type"] == "missing":
@@ -144,13 +252,13 @@ def _pydantic_issues(file: str, record_id: str, exc: ValidationError) -> list[Is
         elif err["type"] == "enum":
             expected = err.get("ctx", {}).get("expected", "")
             choices = [c.strip().strip("'") for c in str(expected).replace(" or ", ",").split(",") if c.strip()]
-            got = str(err.get("input"))
+            got = _short(err.get("input"))
             msg = f"unknown term '{got}'"
             hint = _first(suggest(got, choices))
         elif err["type"] == "literal_error":
-            msg = f"{msg}, got '{err.get('input')}'"
+            msg = f"{msg}, got '{_short(err.get('input'))}'"
         elif err["type"] == "string_pattern_mismatch":
-            msg = f"'{err.get('input')}' does not match the pattern {err.get('ctx', {}).get('pattern')}"
+            msg = f"'{_short(err.get('input'))}' does not match the pattern {err.get('ctx', {}).get('pattern')}"
         elif err["type"] == "extra_forbidden":
             msg = "unknown field"
         elif err["type"] == "value_error":

@@ -46,6 +46,10 @@ TherapyRef = Annotated[
 RecordRef = Annotated[str, Field(pattern=r"^(mech|hyp|ther|int|bm):[a-z0-9][a-z0-9-]*$")]
 
 
+ID_MAX_LENGTH = 160
+"""Longest record id (the store's id columns are this wide)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
 

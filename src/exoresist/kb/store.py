@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,12 +22,13 @@ from pathlib import Path
 from pydantic import TypeAdapter
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, inspect, select
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 import exoresist
 from exoresist import preflight
+from exoresist.atomic import disk_full_error, fsync_dir, fsync_file, is_disk_full, pid_alive
 from exoresist.kb.base import KB_VERSION, KnowledgeBase, load_kb
-from exoresist.kb.models import Mechanism, Record
+from exoresist.kb.models import ID_MAX_LENGTH, Mechanism, Record
 from exoresist.kb.xrefs import Unresolved, Xref, resolve
 
 STORE_SCHEMA_VERSION = "1"
@@ -37,7 +39,7 @@ meta_t = Table("meta", metadata, Column("key", String(64), primary_key=True), Co
 records_t = Table(
     "records",
     metadata,
-    Column("id", String(160), primary_key=True),
+    Column("id", String(ID_MAX_LENGTH), primary_key=True),
     Column("kind", String(32), nullable=False, index=True),
     Column("source_file", Text, nullable=False),
     Column("position", Integer, nullable=False),
@@ -46,27 +48,27 @@ records_t = Table(
 therapies_t = Table(
     "mechanism_therapies",
     metadata,
-    Column("record_id", String(160), nullable=False, index=True),
-    Column("therapy", String(160), nullable=False, index=True),
+    Column("record_id", String(ID_MAX_LENGTH), nullable=False, index=True),
+    Column("therapy", String(ID_MAX_LENGTH), nullable=False, index=True),
     Column("direction", String(32), nullable=False),
 )
 phenotypes_t = Table(
     "mechanism_phenotypes",
     metadata,
-    Column("record_id", String(160), nullable=False, index=True),
+    Column("record_id", String(ID_MAX_LENGTH), nullable=False, index=True),
     Column("phenotype", String(64), nullable=False, index=True),
 )
 cells_t = Table(
     "mechanism_cells",
     metadata,
-    Column("record_id", String(160), nullable=False, index=True),
+    Column("record_id", String(ID_MAX_LENGTH), nullable=False, index=True),
     Column("role", String(16), nullable=False),
     Column("cell_type", String(64), nullable=False, index=True),
 )
 xrefs_t = Table(
     "xrefs",
     metadata,
-    Column("record_id", String(160), nullable=False, index=True),
+    Column("record_id", String(ID_MAX_LENGTH), nullable=False, index=True),
     Column("name", String(200), nullable=False),
     Column("namespace", String(32), nullable=False),
     Column("identifier", String(64), nullable=False),
@@ -76,7 +78,7 @@ xrefs_t = Table(
 unresolved_t = Table(
     "unresolved",
     metadata,
-    Column("record_id", String(160), nullable=False),
+    Column("record_id", String(ID_MAX_LENGTH), nullable=False),
     Column("name", String(200), nullable=False),
     Column("wanted", String(32), nullable=False),
     Column("reason", Text, nullable=False),
@@ -144,20 +146,35 @@ def build_store(kb: KnowledgeBase, url: str | None = None, *, xrefs: list[Xref],
     target = _sqlite_file(u)
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_builds(target)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.unlink(missing_ok=True)
+        _remove_sqlite_files(tmp)
         engine = create_engine(u.set(database=str(tmp)))
         try:
             _write(engine, kb, xrefs, unresolved, built_at)
             engine.dispose()
+            fsync_file(tmp)
             os.replace(tmp, target)
+            fsync_dir(target.parent)
+        except OperationalError as exc:
+            engine.dispose()
+            _remove_sqlite_files(tmp)
+            if "full" in str(exc.orig):
+                raise StoreError(disk_full_error(target).strerror) from None
+            raise StoreError(f"cannot write the store at '{url}': {_one_line(exc)}") from None
         except SQLAlchemyError as exc:
             engine.dispose()
-            tmp.unlink(missing_ok=True)
+            _remove_sqlite_files(tmp)
             raise StoreError(f"cannot write the store at '{url}': {_one_line(exc)}") from None
+        except OSError as exc:
+            engine.dispose()
+            _remove_sqlite_files(tmp)
+            if is_disk_full(exc):
+                raise StoreError(disk_full_error(target).strerror) from None
+            raise StoreError(f"cannot write the store at '{url}': {exc.strerror or exc}") from None
         except BaseException:
             engine.dispose()
-            tmp.unlink(missing_ok=True)
+            _remove_sqlite_files(tmp)
             raise
     else:
         engine = create_engine(u)
@@ -168,6 +185,32 @@ def build_store(kb: KnowledgeBase, url: str | None = None, *, xrefs: list[Xref],
         finally:
             engine.dispose()
     return StoreInfo(url, KB_VERSION, kb.content_hash, len(kb), built_at)
+
+
+_SQLITE_SIDE_FILES = ("", "-journal", "-wal", "-shm")
+
+
+def _remove_sqlite_files(db: Path) -> None:
+    for suffix in _SQLITE_SIDE_FILES:
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+
+
+def remove_stale_builds(target: Path) -> list[Path]:
+    """Remove what killed builds of ``target`` left beside it: ``.<name>.<pid>.tmp`` and its
+    SQLite journals, only where process ``pid`` is gone. The target's own journal is never
+    touched (SQLite needs a hot journal to roll an interrupted write back)."""
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.([0-9]+)\.tmp(-journal|-wal|-shm)?$")
+    removed = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        m = pattern.match(entry.name)
+        if m and entry.is_file(follow_symlinks=False) and not pid_alive(int(m[1])):
+            Path(entry.path).unlink(missing_ok=True)
+            removed.append(Path(entry.path))
+    return removed
 
 
 def build_resolved_store(kb: KnowledgeBase, url: str | None = None) -> tuple[StoreInfo, list[Xref], list[Unresolved]]:

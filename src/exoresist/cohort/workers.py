@@ -1,0 +1,140 @@
+"""The Dask side of a trial: the worker processes, how a worker rebuilds the client's knowledge
+base, the task a worker runs, and connecting to and closing a cluster."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from exoresist.cohort.arms import Arm, TrialError
+from exoresist.cohort.config import TrialConfig
+from exoresist.cohort.simulate import simulate_chunk
+from exoresist.kb import KnowledgeBase, load_kb
+
+SERIAL = "serial"
+WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@lru_cache(maxsize=1)
+def shipped_kb() -> KnowledgeBase:
+    """The shipped knowledge base, loaded once per process."""
+    return load_kb()
+
+
+@dataclass(frozen=True)
+class KBPayload:
+    """How a worker rebuilds the client's KB: the shipped records (``base == "shipped"``) or none,
+    plus ``records`` (the JSON of the records added to them, e.g. a user's ``--records``), checked
+    against ``content_hash``."""
+
+    base: str
+    records: str
+    content_hash: str
+
+
+def kb_payload(kb: KnowledgeBase) -> KBPayload:
+    """The smallest payload that rebuilds ``kb`` in a worker (only the added records travel)."""
+    shipped = shipped_kb()
+    n = len(shipped.records)
+    if kb.records[:n] == shipped.records:
+        base, extra = "shipped", kb.records[n:]
+    else:
+        base, extra = "none", kb.records
+    text = json.dumps([r.model_dump(mode="json") for r in extra], sort_keys=True) if extra else ""
+    return KBPayload(base, text, kb.content_hash)
+
+
+@lru_cache(maxsize=4)
+def _payload_kb(payload: KBPayload) -> KnowledgeBase:
+    from pydantic import TypeAdapter
+
+    from exoresist.kb.models import Record
+
+    adapter: TypeAdapter[Record] = TypeAdapter(Record)
+    added = tuple(adapter.validate_python(d) for d in json.loads(payload.records)) if payload.records else ()
+    kb = KnowledgeBase(records=(shipped_kb().records if payload.base == "shipped" else ()) + added)
+    if kb.content_hash != payload.content_hash:
+        raise TrialError("a Dask worker rebuilt a different knowledge base (is it running another exoresist version?)")
+    return kb
+
+
+def chunk_task(
+    config: TrialConfig, arms: Sequence[Arm], start: int, stop: int, accept: Sequence[float], kb: KBPayload | None = None
+) -> pd.DataFrame:
+    """What a worker runs: one chunk of patients in every arm, on the shipped KB or the one ``kb``
+    describes (each rebuilt once per worker process)."""
+    return simulate_chunk(shipped_kb() if kb is None else _payload_kb(kb), config, arms, range(start, stop), accept)
+
+
+def local_workers() -> int:
+    """Worker processes of the local cluster: one per core, at most 2."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+@contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while worker processes start: they inherit it, so Ctrl-C in a terminal (sent
+    to the whole process group) reaches only this process, which stops the cluster itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def connect(scheduler: str | None) -> Any:
+    """A Dask client: a local cluster (2 single-threaded worker processes) for ``None``, or the
+    cluster at ``scheduler``. A scheduler that does not answer within 10 s is a ``TrialError``."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is None:
+        with sigint_ignored():
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=local_workers(),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",
+                env=WORKER_ENV,
+                silence_logs=logging.ERROR,  # no shutdown warnings from the workers on Ctrl-C
+            )
+        return Client(cluster)  # type: ignore[no-untyped-call]
+    try:
+        return Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise TrialError(f"no Dask scheduler answers at '{scheduler}': {exc}") from None
+
+
+def close_client(client: Any, timeout: float) -> None:
+    """Close the client and its local cluster without Dask's shutdown noise, waiting at most
+    ``timeout`` seconds for each (short after Ctrl-C: the workers' tasks are abandoned)."""
+    quiet = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio")]
+    levels = [log.level for log in quiet]
+    for log in quiet:
+        log.setLevel(logging.CRITICAL)
+    try:
+        cluster = getattr(client, "cluster", None)
+        with sigint_ignored():
+            # best effort: a worker busy in a simulation may not answer in time; its process is a
+            # daemon and ends with this one
+            with contextlib.suppress(Exception):
+                client.close(timeout=timeout)
+            if cluster is not None:
+                with contextlib.suppress(Exception):
+                    cluster.close(timeout=timeout)
+    finally:
+        for log, level in zip(quiet, levels, strict=True):
+            log.setLevel(level)
