@@ -39,7 +39,8 @@ def covariates(n: int, *, albi: float = -2.60, sld_mm: float = 80.0, **levels: s
 def randoms(
     n: int, *, death_e: float = np.inf, lesion_e: float = np.inf, later_line_u: float = 1.0, lesion_z: float = 0.0
 ) -> dict[str, np.ndarray]:
-    """Outcome random numbers: by default no death, no new lesion, no later line, no scan jitter."""
+    """Outcome random numbers: by default no death, no new lesion, no later line, no scan jitter, no
+    measurement error."""
     return {
         "inclusion_u": np.zeros(n),
         "death_e": np.full(n, death_e),
@@ -47,11 +48,13 @@ def randoms(
         "later_line_u": np.full(n, later_line_u),
         "scan_jitter_day": np.zeros((n, MAX_SCANS)),
         "lesion_z": np.full(n, lesion_z),
+        "measurement_z": np.zeros((n, MAX_SCANS)),
     }
 
 
 def disease(**values: float) -> DiseaseParameters:
-    """Disease parameters with every hazard off unless given (frailty 0: the new-lesion hazard is exact)."""
+    """Disease parameters with every hazard off unless given (frailty 0: the new-lesion hazard is exact;
+    no measurement error; lesions gone below 5 mm)."""
     base = {
         "new_lesion_per_month": 0.0,
         "new_lesion_frailty_sd": 0.0,
@@ -60,6 +63,8 @@ def disease(**values: float) -> DiseaseParameters:
         "death_tumour_size_power": 0.0,
         "death_liver_per_month": 0.0,
         "post_progression_hr": 1.0,
+        "measurement_sd": 0.0,
+        "cr_lesion_mm": 5.0,
     }
     base.update(values)
     return DiseaseParameters.from_cohort(base)

@@ -235,11 +235,6 @@ def test_shipped_fit_is_complete_and_in_use() -> None:
     assert f"Fit of {record['date']}: {record['evaluations']} evaluations" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="STALE DOC: docs/calibration.md predates the rewritten trial layer (old parameter names, old table); "
-    "regenerate it with `exoresist trial calibrate --check -o docs/calibration.md`, then remove this mark",
-)
 def test_shipped_fit_is_documented() -> None:
     """docs/calibration.md is what :func:`calibration.markdown` writes for the shipped fit: every
     fitted value and every target."""
@@ -253,3 +248,13 @@ def test_shipped_fit_is_documented() -> None:
         ref = f" vs {t.reference}" if t.reference else ""
         row = f"| {t.trial} | {t.arm}{ref} | {cal.FIGURE_LABELS[t.endpoint]} ({t.unit}) | {t.published:g} |"
         assert row in doc, f"docs/calibration.md lacks {row}"
+
+
+def test_cli_fits_on_the_documented_population_size() -> None:
+    """`trial calibrate --fit` without --patients refits on the shipped fit's population size."""
+    import inspect
+
+    from exoresist.cli.trial import calibrate_command
+
+    default = inspect.signature(calibrate_command).parameters["patients"].default
+    assert default == cal.DEFAULT_PATIENTS == cal.fit_record()["patients_per_arm"]  # type: ignore[index]

@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 
 from exoresist.cohort.covariates import Covariates
-from exoresist.cohort.endpoints import CR_LESION_MM, SD_MIN_DAY, endpoints, safe_ratio, scan_days
-from exoresist.cohort.population import DAYS_PER_MONTH, SCAN_INTERVAL_DAY, sum_of_diameters
+from exoresist.cohort.endpoints import SD_MIN_DAY, endpoints, safe_ratio, scan_days
+from exoresist.cohort.population import (
+    DAYS_PER_MONTH,
+    MAX_FOLLOW_UP_MONTHS,
+    MAX_SCANS,
+    SCAN_INTERVAL_DAY,
+    sum_of_diameters,
+)
 from tests.cohort.synthetic import covariates, disease, piecewise, trajectories
 
 T = np.arange(0.0, 365.0, 1.0)  # days from the baseline scan; follow-up ends on day 364
@@ -61,7 +67,7 @@ def test_lesions_below_5_mm_are_a_complete_response() -> None:
     # per lesion: three equal lesions of the same total volume are each smaller than the whole
     three = covariates(1, n_target_lesions="3")
     dia = 6.5  # sphere-equivalent diameter; each of three lesions is 6.5 / 3 ** (1/3) = 4.5 mm
-    assert dia / 3 ** (1 / 3) < CR_LESION_MM < dia
+    assert dia / 3 ** (1 / 3) < 5.0 < dia  # the synthetic disease's cr_lesion_mm
     assert _one([(0, 50), (42, dia), (400, dia)], cov=three)["bor"] == "CR"
     assert _one([(0, 50), (42, dia), (400, dia)])["bor"] == "PR"  # one lesion of 6.5 mm: still there
 
@@ -149,3 +155,25 @@ def test_take_selects_patients() -> None:
     sub = traj.take(np.array([2, 0]))
     assert sub.n == 2 and sub.diameter_mm[:, 0].tolist() == [40.0, 20.0]
     assert sub.covariates.n == 2 and sub.randoms["death_e"].shape == (2,)
+
+
+def test_the_longest_follow_up_has_a_jitter_and_a_reading_for_every_scan() -> None:
+    """120 months (the limit) of a slowly growing tumour: 87 assessments, each with its own draws
+    (this once failed with a broadcast error past 40 scans)."""
+    t = np.arange(0.0, MAX_FOLLOW_UP_MONTHS * DAYS_PER_MONTH, 7.0)
+    traj = trajectories(t, piecewise(t, [(0, 40), (float(t[-1]), 44)]))
+    row = endpoints(traj, disease(), 0.0).iloc[0]
+    assert scan_days(float(t[-1])).size <= MAX_SCANS
+    assert row["bor"] == "SD" and not row["progressed"]
+
+
+def test_measurement_error_moves_the_reading_not_the_tumour() -> None:
+    """A tumour held exactly at 50 mm: read without error it is SD for ever; with a reading error
+    of +30 % at one scan it is called PD there; the baseline column is the reading."""
+    flat = [(0, 50), (364, 50)]
+    assert not _one(flat)["progressed"]
+    traj = trajectories(T, piecewise(T, flat))
+    traj.randoms["measurement_z"][0, 3] = 4.0  # the third post-baseline scan (day 126) reads exp(4 sd)
+    row = endpoints(traj, disease(measurement_sd=math.log(1.3) / 4.0), 0.0).iloc[0]
+    assert row["progressed"] and row["ttp_month"] == pytest.approx(126.0 / DAYS_PER_MONTH)
+    assert row["baseline_sld_mm"] == pytest.approx(50.0)  # baseline z is 0 here

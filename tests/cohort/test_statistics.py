@@ -125,7 +125,7 @@ def _replicated(replicates: int, n: int) -> pd.DataFrame:
 
 def test_replicate_figures_are_the_median_and_90_percent_interval_of_the_trials() -> None:
     """Each figure recomputed per replicate by hand (counts, lifelines KM and Cox), then its median
-    and 5th-95th percentiles."""
+    and 5th-95th percentiles. Arm B of trial r takes block r + 1 (different patients from arm A)."""
     replicates, n, size_b = 5, 40, 25
     frame = _replicated(replicates, n)
     figures = replicate_figures(frame, ["A", "B"], None, n, replicates, {"A": n, "B": size_b})
@@ -137,9 +137,10 @@ def test_replicate_figures_are_the_median_and_90_percent_interval_of_the_trials(
     hr = []
     for r in range(replicates):
         block = frame[(frame["patient"] >= r * n) & (frame["patient"] < (r + 1) * n)]
+        rb = (r + 1) % replicates
         a = block[block["arm"] == "A"]
-        b = block[(block["arm"] == "B") & (block["patient"] < r * n + size_b)]  # arm B: the first 25 of each block
-        assert len(b) == size_b
+        b = frame[(frame["arm"] == "B") & (frame["patient"] >= rb * n) & (frame["patient"] < rb * n + size_b)]
+        assert len(b) == size_b and not set(a["patient"]) & set(b["patient"])  # arm B: the first 25 of its block
         for label, g in (("A", a), ("B", b)):
             orr[label].append(100.0 * g["bor"].isin(["CR", "PR"]).mean())
             pfs[label].append(_km(g["pfs_month"], g["pfs_event"]).median_survival_time_)

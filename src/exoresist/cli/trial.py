@@ -246,7 +246,9 @@ def calibrate_command(
         bool, typer.Option("--check", help="Run replicate trials of SHARP and IMbrave150 with the shipped fit and compare.")
     ] = False,
     do_fit: Annotated[bool, typer.Option("--fit", help="Run the optimiser and save the fit in the package data (slow).")] = False,
-    patients: Annotated[int, typer.Option("--patients", help="Patients per arm of the fitting population.")] = 400,
+    patients: Annotated[
+        int, typer.Option("--patients", help="Patients per arm of the fitting population.")
+    ] = 1500,  # calibration.DEFAULT_PATIENTS (not imported here: the CLI loads stages lazily)
     replicates: Annotated[int, typer.Option("--replicates", help="Virtual trials per published trial in the check.")] = 20,
     seed: Annotated[int, typer.Option("--seed")] = 2020,
     rounds: Annotated[int, typer.Option("--rounds", help="Alternations of the fit.")] = 2,

@@ -9,7 +9,14 @@ from typing import Any
 from exoresist.cohort.arms import Arm, TrialError, parse_arm
 from exoresist.cohort.covariates import IMBRAVE150, BaselineTable
 from exoresist.cohort.disease import LATER_LINE_SHARES
-from exoresist.cohort.population import DAYS_PER_MONTH, POPULATIONS, SCAN_INTERVAL_DAY, CohortParameters, Population
+from exoresist.cohort.population import (
+    DAYS_PER_MONTH,
+    MAX_FOLLOW_UP_MONTHS,
+    POPULATIONS,
+    SCAN_INTERVAL_DAY,
+    CohortParameters,
+    Population,
+)
 from exoresist.kb import KnowledgeBase
 
 MAX_REPLICATES = 200
@@ -73,8 +80,8 @@ class TrialConfig:
                 f"at most {MAX_PATIENTS_PER_ARM:,} patients per arm, got {self.patients * max(self.replicates, 1):,}: "
                 "run several trials with different --seed values instead"
             )
-        if not (math.isfinite(self.months) and 0 < self.months <= 120):
-            raise TrialError(f"months of follow-up must be in (0, 120], got {self.months}")
+        if not (math.isfinite(self.months) and 0 < self.months <= MAX_FOLLOW_UP_MONTHS):
+            raise TrialError(f"months of follow-up must be in (0, {MAX_FOLLOW_UP_MONTHS:g}], got {self.months}")
         first_scan_month = SCAN_INTERVAL_DAY / DAYS_PER_MONTH
         if self.months < first_scan_month:
             raise TrialError(

@@ -82,7 +82,9 @@ LATER_LINE_SHARES: dict[str, tuple[float, str]] = {
 
 @dataclass(frozen=True)
 class DiseaseParameters:
-    """The cohort parameters this module reads (see :data:`exoresist.cohort.population.COHORT_PARAMETERS`)."""
+    """The cohort parameters of a patient's course after the simulation: this module's, and the two of
+    its reading (measurement error and the complete-response threshold, used by
+    :mod:`exoresist.cohort.endpoints`); see :data:`exoresist.cohort.population.COHORT_PARAMETERS`."""
 
     new_lesion_per_month: float
     new_lesion_frailty_sd: float
@@ -91,6 +93,8 @@ class DiseaseParameters:
     death_tumour_size_power: float
     death_liver_per_month: float
     post_progression_hr: float
+    measurement_sd: float = 0.0
+    cr_lesion_mm: float = 5.0
 
     @staticmethod
     def from_cohort(values: Mapping[str, float]) -> DiseaseParameters:
@@ -102,6 +106,8 @@ class DiseaseParameters:
             death_tumour_size_power=values["death_tumour_size_power"],
             death_liver_per_month=values["death_liver_per_month"],
             post_progression_hr=values["post_progression_hr"],
+            measurement_sd=values["measurement_sd"],
+            cr_lesion_mm=values["cr_lesion_mm"],
         )
 
 

@@ -22,14 +22,11 @@ from exoresist.cohort.disease import DiseaseParameters, death_day, new_lesion_da
 from exoresist.cohort.population import DAYS_PER_MONTH, SCAN_INTERVAL_DAY, SCAN_WINDOW_DAY, Candidates, sum_of_diameters
 from exoresist.cohort.recist import NOT_ASSESSED, RecistCriteria, Response, best_overall_response_batch, classify_batch
 
-CR_LESION_MM = 5.0
-"""A target lesion counts as gone below this diameter (assumed: a simulated tumour shrinks toward
-zero without reaching it; a liver lesion below about 5 mm is no longer seen on CT; prior 2-10 mm)."""
 CRITERIA = RecistCriteria(cr_threshold_mm=0.0)
 SD_MIN_DAY = SCAN_INTERVAL_DAY - SCAN_WINDOW_DAY
 """Stable disease counts as best response from the first scheduled assessment (6 weeks, less its
 visit window)."""
-"""RECIST 1.1 thresholds; complete response is decided per lesion (:data:`CR_LESION_MM`)."""
+"""RECIST 1.1 thresholds; complete response is decided per lesion (cohort parameter ``cr_lesion_mm``)."""
 
 
 def scan_days(follow_up_day: float) -> np.ndarray:
@@ -102,11 +99,13 @@ def endpoints(traj: Trajectories, disease: DiseaseParameters, later_line_share: 
     jitter = np.zeros((n, nominal.size))
     jitter[:, 1:] = traj.randoms["scan_jitter_day"][:, : nominal.size - 1]
     scans = np.minimum(nominal[None, :] + jitter, end_day)  # (n, n_scans): each patient's assessment days
-    sld_scan = sum_of_diameters(_at(times, dia, scans), n_lesions)
-    sld_scan = np.where(traj.ok[:, None], sld_scan, np.maximum(sld_scan[:, :1], 1e-3))
+    sld_true = sum_of_diameters(_at(times, dia, scans), n_lesions)
+    sld_true = np.where(traj.ok[:, None], sld_true, np.maximum(sld_true[:, :1], 1e-3))
+    # what the radiologist reads: the true sum times a log-normal measurement error per assessment
+    sld_scan = sld_true * np.exp(disease.measurement_sd * traj.randoms["measurement_z"][:, : nominal.size])
     batch = classify_batch(nominal, np.maximum(sld_scan, 1e-9), baseline_index=0, criteria=CRITERIA)
     lesion = _at(times, dia, scans) / n_lesions[:, None] ** (1.0 / 3.0)
-    codes = np.where((lesion < CR_LESION_MM) & (batch.codes > Response.PD), Response.CR, batch.codes).astype(np.int8)
+    codes = np.where((lesion < disease.cr_lesion_mm) & (batch.codes > Response.PD), Response.CR, batch.codes).astype(np.int8)
     # new lesions: seen at the first assessment after they appear
     nl_day = new_lesion_day(times, dia**3, traj.covariates, traj.randoms["lesion_e"], traj.randoms["lesion_z"], disease)
     after_nl = (scans >= nl_day[:, None]) & np.isfinite(nl_day)[:, None]
@@ -115,7 +114,7 @@ def endpoints(traj: Trajectories, disease: DiseaseParameters, later_line_share: 
     first_pd = _first_pd_day(codes, scans)
     later_line = traj.randoms["later_line_u"] < later_line_share
     deaths = death_day(
-        times, safe_ratio(dia, n_lesions, sld_scan[:, 0]), dia**3, sld_scan[:, 0], traj.covariates, first_pd, later_line,
+        times, safe_ratio(dia, n_lesions, sld_true[:, 0]), dia**3, sld_true[:, 0], traj.covariates, first_pd, later_line,
         traj.randoms["death_e"], disease,
     )  # fmt: skip
     death = deaths.day

@@ -175,6 +175,30 @@ COHORT_PARAMETERS: tuple[Parameter, ...] = (
         "hazard of death from liver failure and other causes at an ALBI score of -2.60",
     ),
     _p(
+        "measurement_sd",
+        0.041,
+        0.03,
+        0.07,
+        "1",
+        "Yoon et al., Eur J Cancer 2016;53:5-15 (PMID 26687017), Abstract: pooled 95 % limits of agreement of"
+        " the relative difference between two measurements of a sum of lesions, -9.8 % to 13.1 % for one observer"
+        " (per-measurement SD 11.45 / 1.96 / sqrt 2 = 4.1 %) and -19.2 % to 19.5 % between observers (7.0 %):"
+        " the prior spans the two",
+        "per-assessment measurement error of the sum of diameters (SD of its log): radiologists' reading",
+        "linear",
+    ),
+    _p(
+        "cr_lesion_mm",
+        5.0,
+        2.0,
+        10.0,
+        "mm",
+        "assumed (a simulated tumour shrinks toward zero without reaching it; a liver lesion below a few mm is no"
+        " longer seen on CT, and RECIST 1.1 calls lesions under 10 mm non-measurable)",
+        "diameter below which a target lesion counts as disappeared (complete response)",
+        "linear",
+    ),
+    _p(
         "post_progression_hr",
         0.7,
         0.3,
@@ -207,8 +231,14 @@ RANDOMS = ("inclusion_u", "death_e", "lesion_e", "later_line_u")
 SCAN_WINDOW_DAY = 7.0
 """Each assessment falls anywhere within +/- 7 days of its scheduled day (assumed visit window);
 without it every simulated progression would fall on the 6-week grid."""
-MAX_SCANS = 40
-"""Scan-day jitters drawn per patient (enough for 40 x 6 weeks = 4.6 years of follow-up)."""
+MAX_FOLLOW_UP_MONTHS = 120.0
+MAX_SCANS = int(MAX_FOLLOW_UP_MONTHS * DAYS_PER_MONTH // SCAN_INTERVAL_DAY) + 1
+"""Scan-day jitters and measurement errors drawn per patient: one per assessment of the longest
+follow-up (:data:`MAX_FOLLOW_UP_MONTHS`). Drawn at the end of each patient's stream, so a longer
+follow-up limit leaves every earlier draw unchanged."""
+MEASUREMENT_Z_CLIP = 4.0
+"""Measurement errors are normal truncated at +-4 SD (a reading more than 4 SD off is a misread
+lesion, not measurement noise), so a measured sum stays within known bounds of the true one."""
 
 
 class PopulationError(ValueError):
@@ -337,10 +367,12 @@ def draw_candidates(
     n_uniform = len(PRIOR_DRAWN) + 2 * len(names) + len(RANDOMS) + MAX_SCANS
     normals = np.empty((n, n_normal))
     uniforms = np.empty((n, n_uniform))
+    measurement = np.empty((n, MAX_SCANS))
     for i in range(n):
         rng = np.random.default_rng(np.random.SeedSequence([seed, stream, int(slots_arr[i]), int(att[i])]))
         normals[i] = rng.standard_normal(n_normal)
         uniforms[i] = rng.random(n_uniform)
+        measurement[i] = rng.standard_normal(MAX_SCANS)  # drawn last: the earlier draws keep their values
     cov = draw_covariates(normals[:, :N_FACTORS], target)
     params: dict[str, np.ndarray] = {}
     log_growth = np.log(cohort["growth_median_per_day"]) + cohort["growth_sigma"] * normals[:, N_FACTORS]
@@ -375,6 +407,7 @@ def draw_candidates(
         "later_line_u": u[:, 3],
         "scan_jitter_day": SCAN_WINDOW_DAY * (2.0 * u[:, 4 : 4 + MAX_SCANS] - 1.0),
         "lesion_z": normals[:, N_FACTORS + 1],
+        "measurement_z": np.clip(measurement, -MEASUREMENT_Z_CLIP, MEASUREMENT_Z_CLIP),
     }
     return Candidates(slots_arr, att, params, cov, randoms)
 

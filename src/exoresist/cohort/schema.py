@@ -6,7 +6,8 @@ from disk against it (:func:`check_rows`), so a chunk whose values were damaged 
 recomputed, never used. To add a column to the trial, add it here too.
 
 Ranges: times are months after the baseline scan within follow-up, sums of diameters in mm, the
-first-line baseline within the selection's plausibility bounds
+first-line baseline as read (with its measurement error, at most :data:`~exoresist.cohort.population.MEASUREMENT_Z_CLIP`
+SD) within the selection's plausibility bounds
 (:data:`~exoresist.cohort.population.BASELINE_SLD_BOUNDS_MM`) and doubling times within
 :data:`~exoresist.cohort.population.TVDT_BOUNDS_DAY`. A row of a failed simulation (``ok`` false)
 may hold NaN where a successful one may not.
@@ -14,6 +15,7 @@ may hold NaN where a successful one may not.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +24,7 @@ import pandas as pd
 
 from exoresist.cohort.config import TrialConfig
 from exoresist.cohort.covariates import CATEGORICAL, NUMERIC, SLD_BOUNDS_MM
-from exoresist.cohort.population import BASELINE_SLD_BOUNDS_MM, TVDT_BOUNDS_DAY, Population, mechanism_records
+from exoresist.cohort.population import BASELINE_SLD_BOUNDS_MM, MEASUREMENT_Z_CLIP, TVDT_BOUNDS_DAY, Population, mechanism_records
 from exoresist.kb import KnowledgeBase
 
 RESPONSES = ("CR", "PR", "SD", "PD", "NE")
@@ -45,13 +47,15 @@ class RowContext:
     knockouts: bool
     samples: tuple[str, ...] = ()  # marker:<name>@<day> columns (TrialConfig.samples)
     sample_days: tuple[float, ...] = ()
+    measurement_sd: float = 0.0  # the cohort's measurement error: the read baseline differs from the true one
 
 
 def row_context(kb: KnowledgeBase, config: TrialConfig, labels: tuple[str, ...]) -> RowContext:
     """The row context of a trial of ``config`` with arm labels ``labels``."""
     return RowContext(
-        config.population, config.months, labels, mechanism_records(kb), config.knockouts, config.samples, config.sample_days
-    )
+        config.population, config.months, labels, mechanism_records(kb), config.knockouts, config.samples, config.sample_days,
+        config.cohort["measurement_sd"],
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,10 @@ def columns(ctx: RowContext) -> list[Column]:
     t_hi = ctx.months + TIME_TOLERANCE_MONTH
     if ctx.population == "first-line":
         lo, hi = BASELINE_SLD_BOUNDS_MM
-        baseline = Column("baseline_sld_mm", "f", lo * (1 - DIAMETER_TOLERANCE), hi * (1 + DIAMETER_TOLERANCE))
+        reading = math.exp(MEASUREMENT_Z_CLIP * ctx.measurement_sd)  # the read baseline: true one times at most this
+        baseline = Column(
+            "baseline_sld_mm", "f", lo * (1 - DIAMETER_TOLERANCE) / reading, hi * (1 + DIAMETER_TOLERANCE) * reading
+        )
         tvdt = Column("tvdt_day", "f", TVDT_BOUNDS_DAY[0], TVDT_BOUNDS_DAY[1])
     else:
         baseline = Column("baseline_sld_mm", "f", 0.0, MAX_SLD_MM)

@@ -142,18 +142,29 @@ def replicate_figures(
     replicates: int,
     arm_sizes: Mapping[str, int] | None = None,
 ) -> list[ReplicateFigure]:
-    """Each figure in each of ``replicates`` virtual trials (patient slots ``[r n, (r + 1) n)``, of
-    which an arm of size ``arm_sizes[arm]`` takes the first): the median over trials and the
-    5th-95th percentile (90 % prediction interval)."""
+    """Each figure in each of ``replicates`` virtual trials: the median over trials and the 5th-95th
+    percentile (90 % prediction interval).
+
+    Patients are simulated in blocks of ``n = patients_per_trial`` slots (block ``b``: slots
+    ``[b n, (b + 1) n)``), every block in every arm. Arm ``k`` (its position in ``arm_order``) of
+    trial ``r`` takes block ``(r + k) mod replicates``, of which an arm of size ``arm_sizes[arm]``
+    takes the first slots. So with at least as many replicates as arms the arms of a trial are
+    different patients, as in a randomised trial, and the interval of a hazard ratio has the
+    spread of one; the same patients in every arm (the single trial's digital twins) would make
+    the comparisons far less variable than any real trial's."""
     ref = reference or arm_order[0]
     sizes = {a: (arm_sizes or {}).get(a, patients_per_trial) for a in arm_order}
     offset = patients["patient"].to_numpy() % patients_per_trial
     limit = patients["arm"].map(sizes).to_numpy()
     in_arm = patients[offset < limit]
+    block_of = in_arm["patient"].to_numpy() // patients_per_trial
+    arm_of = in_arm["arm"].to_numpy()
     values: dict[tuple[str, str, str | None], list[float]] = {}
     for r in range(replicates):
-        block = in_arm[(in_arm["patient"] >= r * patients_per_trial) & (in_arm["patient"] < (r + 1) * patients_per_trial)]
-        arms, comparisons = summarise(block, arm_order, ref)
+        take = np.zeros(len(in_arm), dtype=bool)
+        for k, label in enumerate(arm_order):
+            take |= (arm_of == label) & (block_of == (r + k) % replicates)
+        arms, comparisons = summarise(in_arm[take], arm_order, ref)
         for a in arms:
             for fig in FIGURES:
                 if fig.endswith("_hr"):

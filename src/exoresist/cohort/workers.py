@@ -109,7 +109,10 @@ def connect(scheduler: str | None) -> Any:
                 processes=True,
                 dashboard_address=":0",
                 env=WORKER_ENV,
-                silence_logs=logging.ERROR,  # no shutdown warnings from the workers on Ctrl-C
+                # no worker log lines: at shutdown (or Ctrl-C) a worker whose heartbeat finds the
+                # scheduler gone logs an ERROR with a traceback; task failures reach the client as
+                # exceptions and the runner reports them in one line
+                silence_logs=logging.CRITICAL,
             )
         return Client(cluster)  # type: ignore[no-untyped-call]
     try:
