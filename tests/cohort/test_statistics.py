@@ -152,7 +152,7 @@ def test_replicate_figures_are_the_median_and_90_percent_interval_of_the_trials(
         assert f["median"] == pytest.approx(np.median(pfs[label]))
         assert f["pi_low"] <= f["median"] <= f["pi_high"] and f["replicates"] == replicates
     f = by_key[("pfs_hr", "B")]
-    assert (f["median"], f["pi_low"], f["pi_high"]) == pytest.approx(tuple(np.quantile(hr, [0.5, 0.05, 0.95])), rel=1e-6)
+    assert (f["median"], f["pi_low"], f["pi_high"]) == pytest.approx(tuple(np.quantile(hr, [0.5, 0.05, 0.95])), rel=1e-5)
     assert by_key[("orr", "A")]["unit"] == "percent" and by_key[("pfs_median", "A")]["unit"] == "months"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.datasets import load_rossi, load_waltons
@@ -31,12 +32,22 @@ def test_km_median_by_hand() -> None:
     assert math.isinf(km_median([1, 2, 3, 4], [1, 0, 0, 0]).median)
 
 
+def _agrees(result: tuple[float, ...], row: pd.Series) -> None:
+    """The same estimator (Efron ties, Wald interval and p) as lifelines. exoresist's Newton runs to
+    a zero score; lifelines stops at its own tolerance (with heavy ties a score of about 6e-5, at a
+    partial log-likelihood equal to the 13th digit), so the figures agree to about 1e-6 and the
+    p-value, far in the tail, to 1e-4."""
+    hr, lo, hi, p = result
+    assert (hr, lo, hi) == pytest.approx((row["exp(coef)"], row["exp(coef) lower 95%"], row["exp(coef) upper 95%"]), rel=1e-5)
+    assert p == pytest.approx(row["p"], rel=1e-4)
+
+
 def test_cox_hazard_ratio_equals_lifelines_on_rossi() -> None:
     data = load_rossi()
     fitter = CoxPHFitter().fit(data[["week", "arrest", "fin"]], duration_col="week", event_col="arrest")
     row = fitter.summary.loc["fin"]
     result = cox_hazard_ratio(data["week"], data["arrest"], data["fin"])
-    assert result == (row["exp(coef)"], row["exp(coef) lower 95%"], row["exp(coef) upper 95%"], row["p"])
+    _agrees(result, row)
     assert result.hr == pytest.approx(0.6914, abs=1e-4)
     # Swapping the arms inverts the hazard ratio and keeps the p-value.
     swapped = cox_hazard_ratio(data["week"], data["arrest"], 1 - data["fin"])
@@ -100,3 +111,26 @@ def test_proportion_ci_rejects_non_integers() -> None:
     with pytest.raises(TypeError):
         proportion_ci(1.5, 10)  # type: ignore[arg-type]
     assert np.isclose(proportion_ci(np.int64(5), np.int64(10)).estimate, 0.5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cox_hazard_ratio_equals_lifelines_with_heavy_ties(seed: int) -> None:
+    """Durations rounded to whole units (many tied events: Efron's correction matters)."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    g = (rng.random(n) < 0.5).astype(int)
+    t = np.round(rng.exponential(8.0, n) * np.where(g == 1, 1.5, 1.0))
+    e = ((t < 12) & (rng.random(n) < 0.8)).astype(int)
+    t = np.minimum(t, 12)
+    frame = pd.DataFrame({"t": t, "e": e, "g": g})
+    row = CoxPHFitter().fit(frame, duration_col="t", event_col="e").summary.loc["g"]
+    _agrees(cox_hazard_ratio(t, e, g), row)
+
+
+def test_cox_without_events_or_with_separation_is_a_convergence_error() -> None:
+    from lifelines.exceptions import ConvergenceError
+
+    with pytest.raises(ConvergenceError):
+        cox_hazard_ratio([1.0, 2.0, 3.0, 4.0], [0, 0, 0, 0], [0, 1, 0, 1])
+    with pytest.raises(ConvergenceError):  # every event in arm 1 before any in arm 0 ... and none in arm 0
+        cox_hazard_ratio([1.0, 2.0, 3.0, 4.0], [1, 1, 0, 0], [1, 1, 0, 0])

@@ -10,13 +10,14 @@ indicator (1 = experimental arm, 0 = control).
 
 from __future__ import annotations
 
+import math
 from statistics import NormalDist
 from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
-from lifelines import CoxPHFitter, KaplanMeierFitter
+from lifelines import KaplanMeierFitter
+from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import logrank_test
 from lifelines.utils import median_survival_times
 from scipy import stats
@@ -120,25 +121,82 @@ def km_survival_at(durations: npt.ArrayLike, events: npt.ArrayLike, time: float,
     return ProportionCI(est, float(row.iloc[0]), float(row.iloc[1]))
 
 
+def _efron_terms(d0: np.ndarray, d1: np.ndarray, n0: np.ndarray, n1: np.ndarray, beta: float) -> tuple[float, float, float]:
+    """Efron partial log-likelihood, score and information of a binary covariate at ``beta``, from
+    the events (``d0``, ``d1``) and the numbers at risk (``n0``, ``n1``) of each group at each
+    distinct event time. With ``w = exp(beta)`` the risk set sums are ``S0 = n0 + n1 w`` and
+    ``S1 = n1 w`` (``S2 = S1``: x is 0 or 1); the ``d`` tied events remove ``l / d`` of their own
+    weight for ``l = 0 .. d - 1``."""
+    w = math.exp(beta)
+    d = d0 + d1
+    s0, s1 = n0 + n1 * w, n1 * w
+    e0, e1 = d0 + d1 * w, d1 * w
+    loglik = float(beta * d1.sum())
+    score = float(d1.sum())
+    info = 0.0
+    for k in range(int(d.max())):
+        m = d > k
+        frac = k / d[m]
+        a0 = s0[m] - frac * e0[m]
+        a1 = s1[m] - frac * e1[m]
+        mean = a1 / a0
+        loglik -= float(np.log(a0).sum())
+        score -= float(mean.sum())
+        info += float((mean - mean * mean).sum())
+    return loglik, score, info
+
+
 def cox_hazard_ratio(
     durations: npt.ArrayLike, events: npt.ArrayLike, group: npt.ArrayLike, *, alpha: float = 0.05
 ) -> HazardRatio:
     """Hazard ratio of arm 1 versus arm 0 from a Cox model with the arm as sole covariate.
 
-    Ties are handled by Efron's method (lifelines' only option); the p-value is the Wald test.
+    Efron's method for ties and a Wald interval and p-value, as lifelines' ``CoxPHFitter`` (the
+    tests compare the two to 1e-6), computed directly: with one binary covariate the partial
+    likelihood needs only the numbers at risk and the events of each arm at each distinct event
+    time, so a 20,000-patient comparison takes milliseconds instead of seconds. Newton steps are
+    halved while they lower the likelihood. Raises lifelines' ``ConvergenceError`` when the
+    estimate diverges (complete separation) or there is no event.
     """
     _check_alpha(alpha)
-    t, e = _survival_data(durations, events)
-    g = _binary_group(group, t.size)
-    frame = pd.DataFrame({"duration": t, "event": e, "group": g})
-    fitter = CoxPHFitter(alpha=alpha).fit(frame, duration_col="duration", event_col="event")
-    row = fitter.summary.loc["group"]
-    return HazardRatio(
-        float(row["exp(coef)"]),
-        float(row[f"exp(coef) lower {100 * (1 - alpha):g}%"]),
-        float(row[f"exp(coef) upper {100 * (1 - alpha):g}%"]),
-        float(row["p"]),
-    )
+    t, e_float = _survival_data(durations, events)
+    e = e_float == 1.0
+    g = _binary_group(group, t.size) == 1.0
+    if not e.any():
+        raise ConvergenceError("no event: the hazard ratio is undefined")
+    times = np.unique(t[e])
+    # numbers at risk (t >= time) and events (t == time, event) per group at each event time
+    t0, t1 = np.sort(t[~g]), np.sort(t[g])
+    n0 = (t0.size - np.searchsorted(t0, times, side="left")).astype(float)
+    n1 = (t1.size - np.searchsorted(t1, times, side="left")).astype(float)
+    idx = np.searchsorted(times, t[e])
+    d0 = np.bincount(idx[~g[e]], minlength=times.size).astype(float)
+    d1 = np.bincount(idx[g[e]], minlength=times.size).astype(float)
+    beta = 0.0
+    loglik, score, info = _efron_terms(d0, d1, n0, n1, beta)
+    for _ in range(100):
+        if info <= 0:
+            raise ConvergenceError("the partial likelihood is flat: the hazard ratio is undefined")
+        step = score / info
+        new = beta + step
+        trial = _efron_terms(d0, d1, n0, n1, new)
+        halvings = 0
+        while trial[0] < loglik - 1e-12 and halvings < 30:
+            step /= 2.0
+            new = beta + step
+            trial = _efron_terms(d0, d1, n0, n1, new)
+            halvings += 1
+        beta, (loglik, score, info) = new, trial
+        if abs(beta) > 30:
+            raise ConvergenceError("the hazard ratio diverges (complete separation)")
+        if abs(step) < 1e-10:
+            break
+    if info <= 0:
+        raise ConvergenceError("the partial likelihood is flat: the hazard ratio is undefined")
+    se = 1.0 / math.sqrt(info)
+    z = NormalDist().inv_cdf(1 - alpha / 2)
+    p = math.erfc(abs(beta) / se / math.sqrt(2.0))  # two-sided, exact in the tail
+    return HazardRatio(math.exp(beta), math.exp(beta - z * se), math.exp(beta + z * se), float(p))
 
 
 def logrank_p(durations: npt.ArrayLike, events: npt.ArrayLike, group: npt.ArrayLike) -> float:

@@ -36,10 +36,15 @@ partial pivoting for a set whose pivot is tiny.
 from __future__ import annotations
 
 import ast
+import hashlib
 import keyword
+import os
+import pickle
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import sympy
@@ -430,13 +435,72 @@ def _symbolic_lu(n: int, j_row: np.ndarray, j_col: np.ndarray) -> tuple[np.ndarr
     return perm, lu
 
 
+CACHE_ENV = "EXORESIST_CACHE_DIR"
+"""Environment variable naming the folder of built tapes (default ``$XDG_CACHE_HOME/exoresist`` or
+``~/.cache/exoresist``); set it to an empty string to build in memory only."""
+
+
+def cache_dir() -> Path | None:
+    """The folder of built tapes, or None when caching on disk is off."""
+    value = os.environ.get(CACHE_ENV)
+    if value is not None:
+        return Path(value) / "tapes" if value.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home directory: no disk cache
+            return None
+    return Path(base) / "exoresist" / "tapes"
+
+
+@lru_cache(maxsize=1)
+def _builder_version() -> str:
+    """Hash of this module's source: a change to how tapes are built invalidates every cached one."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
+def _load_or_build(spec_hash: str, spec: ModelSpec) -> CompiledModel:
+    """The tape of ``spec`` from the disk cache, or built (symbolic Jacobian: about 1.5 s per spec)
+    and stored there for the next process: every Dask worker and every command would otherwise
+    build the same tapes again. A cache entry is plain data (arrays and integers) keyed by the spec's
+    content hash and the builder's version; one that cannot be read is rebuilt, and a folder that
+    cannot be written only means no caching."""
+    folder = cache_dir()
+    path = folder / f"{spec_hash}-{_builder_version()}.pkl" if folder is not None else None
+    if path is not None and path.is_file():
+        try:
+            with path.open("rb") as fh:
+                model = pickle.load(fh)
+            if isinstance(model, CompiledModel) and model.spec_hash == spec_hash:
+                return model
+        except Exception:
+            pass
+    model = _build(spec)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tape-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)  # atomic: a reader sees the whole entry or none
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        except OSError:
+            pass
+    return model
+
+
 @lru_cache(maxsize=64)
 def _compile_cached(spec_hash: str, spec: ModelSpec) -> CompiledModel:
-    return _build(spec)
+    return _load_or_build(spec_hash, spec)
 
 
 def compile_spec(spec: ModelSpec) -> CompiledModel:
-    """The tape and LU schedule for ``spec``, built once per spec content hash."""
+    """The tape and LU schedule for ``spec``, built once per spec content hash (in memory, and on
+    disk across processes: :func:`cache_dir`)."""
     return _compile_cached(spec.content_hash(), spec)
 
 
