@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
 import signal
 import threading
@@ -102,6 +103,7 @@ def connect(scheduler: str | None) -> Any:
     from distributed import Client, LocalCluster
 
     if scheduler is None:
+        before = {p.pid for p in multiprocessing.active_children()}
         with sigint_ignored():
             cluster = LocalCluster(  # type: ignore[no-untyped-call]
                 n_workers=local_workers(),
@@ -114,6 +116,9 @@ def connect(scheduler: str | None) -> Any:
                 # exceptions and the runner reports them in one line
                 silence_logs=logging.CRITICAL,
             )
+        # the processes this cluster started (its nannies; their workers end with them), so that
+        # close_client can stop exactly these and no other child of this process
+        cluster.exoresist_processes = [p for p in multiprocessing.active_children() if p.pid not in before]  # type: ignore[attr-defined]
         return Client(cluster)  # type: ignore[no-untyped-call]
     try:
         return Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
@@ -138,6 +143,12 @@ def close_client(client: Any, timeout: float) -> None:
             if cluster is not None:
                 with contextlib.suppress(Exception):
                     cluster.close(timeout=timeout)
+                # a worker process that did not stop in time (busy, or its nanny lost) would make the
+                # interpreter wait for it at exit, so a Ctrl-C could hang: stop what is left of ours
+                for child in getattr(cluster, "exoresist_processes", ()):
+                    with contextlib.suppress(Exception):
+                        child.kill()
+                        child.join(timeout)
     finally:
         for log, level in zip(quiet, levels, strict=True):
             log.setLevel(level)
