@@ -15,7 +15,12 @@ from exoresist.report.html import FIGURE_LABELS, render_report
 
 LIMITATIONS = (
     "Every virtual patient is simulated in every arm (the same patients, a 'digital twin' design); "
-    "confidence intervals and p-values treat the arms as independent samples, which is conservative.",
+    "confidence intervals and p-values treat the arms as independent samples, which is conservative. Over "
+    "replicate trials the arms of each trial are different patients, so prediction intervals have a real "
+    "trial's spread.",
+    "Each scan reads the sum of diameters with a radiologist's measurement error (log-SD fitted within the 3-7 % "
+    "that published limits of agreement imply); a few stable tumours are therefore called progressing, or "
+    "responding, by chance, as in real trials.",
     "The target lesions are equal spheres sharing the simulated tumour volume; new lesions and non-target "
     "progression come from a hazard proportional to the tumour's net growth (documented in docs/trials.md), "
     "not from simulated lesions.",
