@@ -422,3 +422,27 @@ def test_long_local_cluster_run_has_flat_memory_and_stops_on_ctrl_c_in_one_line(
     # Ctrl-C between a chunk's write and its commit leaves that one file uncommitted (recomputed on resume)
     assert len(commits) >= 24 and len(chunks) - 1 <= len(commits) <= len(chunks)
     assert lines[1].startswith(f"interrupted: {len(commits):,} of 100,000 chunks are written in {run_dir};")
+
+
+def test_ctrl_c_ends_the_process_even_when_a_wait_never_returns(tmp_path: Path) -> None:
+    """The interrupt watchdog: a process stuck after Ctrl-C (here a finally block that sleeps, as a
+    Dask wait that never returned once did) prints the run's message and exits 130 after the grace."""
+    script = tmp_path / "stuck.py"
+    script.write_text(
+        "import time\n"
+        "from exoresist.cohort.workers import interrupt_watchdog\n"
+        "with interrupt_watchdog(lambda: 'interrupted: 3 of 9 chunks are written', grace_s=1.0):\n"
+        "    try:\n"
+        "        print('ready', flush=True)\n"
+        "        time.sleep(60)\n"
+        "    finally:\n"
+        "        time.sleep(60)  # the cleanup hangs\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and time.monotonic() - started < 20
+    assert err.strip() == "interrupted: 3 of 9 chunks are written (stopped after 1 s waiting for the cluster)"

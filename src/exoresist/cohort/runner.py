@@ -15,6 +15,7 @@ starts. Ctrl-C stops a run with :class:`TrialInterrupted`, keeping every chunk w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -46,6 +47,7 @@ from exoresist.cohort.workers import (
     chunk_task,
     close_client,
     connect,
+    interrupt_watchdog,
     kb_payload,
     local_workers,
     shipped_kb,
@@ -214,6 +216,12 @@ def run_trial(
     written = 0
     client = None
     interrupted = False
+
+    def interrupted_message() -> str:
+        return f"interrupted: {written:,} of {n:,} chunks are written in {run_dir}; run the same command again to resume"
+
+    guard = contextlib.ExitStack()
+    guard.enter_context(interrupt_watchdog(interrupted_message))
     try:
         client = None if scheduler == SERIAL else connect(scheduler)  # fails before any work
         with RunFolder.open(run_dir, header, row_context(kb, config, labels)) as folder:
@@ -306,12 +314,13 @@ def run_trial(
         return run
     except KeyboardInterrupt:
         interrupted = True
-        raise TrialInterrupted(
-            f"interrupted: {written:,} of {n:,} chunks are written in {run_dir}; run the same command again to resume"
-        ) from None
+        raise TrialInterrupted(interrupted_message()) from None
     finally:
-        if client is not None:
-            close_client(client, timeout=5 if interrupted else 10)
+        try:
+            if client is not None:
+                close_client(client, timeout=5 if interrupted else 10)
+        finally:
+            guard.close()
 
 
 def _execute(

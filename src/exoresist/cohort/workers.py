@@ -9,8 +9,10 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -91,6 +93,41 @@ def sigint_ignored() -> Iterator[None]:
         yield
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+INTERRUPT_GRACE_S = 30.0
+"""Seconds a Ctrl-C'd run gets to stop cleanly before the process ends itself (see
+:func:`interrupt_watchdog`)."""
+
+
+@contextmanager
+def interrupt_watchdog(message: Callable[[], str], grace_s: float = INTERRUPT_GRACE_S) -> Iterator[None]:
+    """Make Ctrl-C stop the process whatever it is waiting on. The first SIGINT raises
+    ``KeyboardInterrupt`` as usual (the runner then says what it kept and closes the cluster) and
+    starts a timer: if the process is still alive ``grace_s`` seconds later (a wait inside Dask that
+    never returned, once seen under heavy load), it prints ``message()`` and exits with status 130.
+    Chunks are committed atomically, so nothing is half-written either way. Only in the main thread
+    (where signals arrive); elsewhere, a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def give_up() -> None:
+        time.sleep(grace_s)
+        with contextlib.suppress(Exception):
+            sys.stderr.write(message() + f" (stopped after {grace_s:g} s waiting for the cluster)\n")
+            sys.stderr.flush()
+        os._exit(130)
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        threading.Thread(target=give_up, name="exoresist-interrupt-watchdog", daemon=True).start()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         yield
     finally:
