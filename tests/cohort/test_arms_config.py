@@ -130,3 +130,14 @@ def test_run_key_dict_has_only_the_options_that_are_set(kb: KnowledgeBase) -> No
     assert len(keys) == len(options) + 1
     assert "replicates" not in TrialConfig(("sorafenib",), replicates=1).as_dict()
     assert "knockouts" not in TrialConfig(("sorafenib",), knockouts=False).as_dict()
+
+
+def test_run_key_changes_with_the_code_that_makes_the_numbers(kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of other code are never reused: the key hashes the source of cohort, model, ode, kb."""
+    from exoresist.cohort import runner
+
+    config = TrialConfig(("sorafenib",))
+    here = run_key(kb, config)
+    assert len(runner.code_hash()) == 16 and run_key(kb, config) == here  # stable within one code
+    monkeypatch.setattr(runner, "code_hash", lambda: "0" * 16)
+    assert run_key(kb, config) != here

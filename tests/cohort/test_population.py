@@ -153,6 +153,8 @@ def test_plausibility_and_growth_categories() -> None:
     assert plausible(np.array([lo, hi]), np.array([50.0, 50.0])).tolist() == [True, True]
     # not measurable (< 10 mm) or beyond 300 mm summed
     assert plausible(np.array([50.0, 50.0, 50.0]), np.array([5.0, 200.0, 350.0])).tolist() == [False, True, False]
+    # every target lesion measurable (RECIST 1.1: >= 10 mm): 45 mm in 5 equal lesions is 9 mm each
+    assert plausible(np.full(3, 50.0), np.array([45.0, 50.0, 45.0]), np.array([5, 5, 4])).tolist() == [False, True, True]
     # rapid < 3 months, intermediate, indolent > 9 months (Nathani et al. 2021)
     assert tvdt_category(np.array([50.0, 150.0, 400.0])).tolist() == [0, 1, 2]
 
@@ -172,7 +174,7 @@ def test_selected_patients_are_plausible_and_independent_of_the_batch(kb: Knowle
     cohort = CohortParameters()
     sel = select_patients(kb, cohort, 3, range(8), (1.0, 1.0, 1.0))
     assert sel.patients.slots.tolist() == list(range(8))
-    assert plausible(sel.tvdt_day, sel.baseline_sld_mm).all()
+    assert plausible(sel.tvdt_day, sel.baseline_sld_mm, sel.patients.covariates.n_lesions()).all()
     one = select_patients(kb, cohort, 3, [5], (1.0, 1.0, 1.0))
     assert one.patients.attempts[0] == sel.patients.attempts[5]
     assert one.tvdt_day[0] == sel.tvdt_day[5] and one.baseline_sld_mm[0] == sel.baseline_sld_mm[5]

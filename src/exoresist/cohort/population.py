@@ -503,10 +503,22 @@ def screening(kb: KnowledgeBase, cohort: CohortParameters, patients: Candidates,
     return Screening(tvdt, np.where(res.ok, sld, np.nan), states)
 
 
-def plausible(tvdt_day: np.ndarray, sld_mm: np.ndarray) -> np.ndarray:
+MEASURABLE_LESION_MM = 10.0
+"""RECIST 1.1: a target lesion is measurable from 10 mm (longest diameter on CT). Each of a
+patient's equal target lesions must reach it at baseline."""
+
+
+def plausible(tvdt_day: np.ndarray, sld_mm: np.ndarray, n_lesions: np.ndarray | None = None) -> np.ndarray:
+    """Doubling time within :data:`TVDT_BOUNDS_DAY`, sum of diameters within
+    :data:`BASELINE_SLD_BOUNDS_MM` and, given the lesion counts, every (equal) target lesion at least
+    :data:`MEASURABLE_LESION_MM`."""
     lo, hi = TVDT_BOUNDS_DAY
     dlo, dhi = BASELINE_SLD_BOUNDS_MM
-    return (tvdt_day >= lo) & (tvdt_day <= hi) & (sld_mm >= dlo) & (sld_mm <= dhi)
+    ok = (tvdt_day >= lo) & (tvdt_day <= hi) & (sld_mm >= dlo) & (sld_mm <= dhi)
+    if n_lesions is not None:
+        ok = ok & (sld_mm / np.asarray(n_lesions, dtype=float) >= MEASURABLE_LESION_MM)
+    out: np.ndarray = ok
+    return out
 
 
 def inclusion_probabilities(
@@ -528,7 +540,7 @@ def inclusion_probabilities(
     pilot = draw_candidates(kb, cohort, seed, range(PILOT_SIZE), np.zeros(PILOT_SIZE), stream=STREAM_PILOT, target=target)
     scr = screening(kb, cohort, pilot)
     tvdt = scr.tvdt_day
-    ok = plausible(tvdt, scr.baseline_sld_mm)
+    ok = plausible(tvdt, scr.baseline_sld_mm, pilot.covariates.n_lesions())
     if ok.sum() < PILOT_SIZE * 0.05:
         raise PopulationError(
             f"only {int(ok.sum())} of {PILOT_SIZE} pilot candidates are plausible (doubling time within "
@@ -592,7 +604,7 @@ def select_patients(
             break
         cands = draw_candidates(kb, cohort, seed, slots_arr[pending], start[pending] + round_, target=target)
         scr = screening(kb, cohort, cands, measured)
-        ok = plausible(scr.tvdt_day, scr.baseline_sld_mm)
+        ok = plausible(scr.tvdt_day, scr.baseline_sld_mm, cands.covariates.n_lesions())
         cat = tvdt_category(np.where(ok, scr.tvdt_day, 1.0))
         take = ok & (cands.randoms["inclusion_u"] < np.asarray(accept)[cat])
         idx = np.flatnonzero(take)

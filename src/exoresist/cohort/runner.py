@@ -23,6 +23,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -123,8 +124,26 @@ def finite_or_none(value: Any) -> Any:
     return value
 
 
+CODE_PACKAGES = ("cohort", "model", "ode", "kb")
+"""Subpackages whose source determines a trial's numbers (the report, CLI, web and biomarker
+stages only read finished runs)."""
+
+
+@lru_cache(maxsize=1)
+def code_hash() -> str:
+    """SHA-256 of the source of :data:`CODE_PACKAGES`: part of the run key, so chunks computed by
+    other code (an upgrade, a local change) are never reused. ``MODEL_VERSION`` alone missed changes
+    that kept it."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for package in CODE_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def run_key(kb: KnowledgeBase, config: TrialConfig) -> str:
-    payload = {"config": config.as_dict(), "model_version": MODEL_VERSION, "kb": kb.content_hash}
+    payload = {"config": config.as_dict(), "model_version": MODEL_VERSION, "kb": kb.content_hash, "code": code_hash()}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
