@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from exoresist.kb import Mechanism, Record, UnknownNameError
@@ -103,9 +104,21 @@ def _rows(st: AppState, records: list[Any]) -> list[dict[str, Any]]:
     return [st.row(r.id) for r in records]
 
 
-@router.get("/records", summary="Mechanism and hypothesis records matching every filter (the filters of `kb query`)")
-async def list_records(
-    request: Request,
+@dataclass(frozen=True)
+class RecordQuery:
+    """The record filters shared by ``/records`` and ``/records/export`` (the filters of ``kb query``,
+    the text search and the record kind), declared once as query parameters."""
+
+    filters: dict[str, str | None]
+    q: str | None
+    kind: str | None
+    include_hypotheses: bool
+
+    def find(self, st: AppState) -> list[Mechanism]:
+        return find_records(st, self.filters, q=self.q, kind=self.kind, include_hypotheses=self.include_hypotheses)
+
+
+def record_query(
     cargo: OptName = None,
     cargo_class: OptName = None,
     therapy: OptName = None,
@@ -117,11 +130,7 @@ async def list_records(
     q: Text = None,
     kind: Literal["mechanism", "hypothesis"] | None = None,
     include_hypotheses: bool = True,
-    facets: Annotated[bool, Query(description="Also count each facet's values over all matches.")] = False,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> JSONResponse:
-    st = state(request)
+) -> RecordQuery:
     filters = {
         "cargo": cargo,
         "cargo_class": cargo_class,
@@ -132,7 +141,22 @@ async def list_records(
         "evidence": evidence,
         "grade": grade,
     }
-    found = find_records(st, filters, q=q, kind=kind, include_hypotheses=include_hypotheses)
+    return RecordQuery(filters, q, kind, include_hypotheses)
+
+
+Records = Annotated[RecordQuery, Depends(record_query)]
+
+
+@router.get("/records", summary="Mechanism and hypothesis records matching every filter (the filters of `kb query`)")
+async def list_records(
+    request: Request,
+    query: Records,
+    facets: Annotated[bool, Query(description="Also count each facet's values over all matches.")] = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> JSONResponse:
+    st = state(request)
+    found = query.find(st)
     body = page(_rows(st, found[offset : offset + limit]), limit, 0)
     body.update(total=len(found), offset=offset)
     if facets:
@@ -145,33 +169,9 @@ async def list_records(
     summary="Every matching record as JSON, JSONL, CSV or TSV (no paging)",
     responses=media("application/json", "application/x-ndjson", "text/csv", "text/tab-separated-values"),
 )
-async def export_records(
-    request: Request,
-    format: ExportFormat = ExportFormat.json,
-    cargo: OptName = None,
-    cargo_class: OptName = None,
-    therapy: OptName = None,
-    phenotype: OptName = None,
-    donor: OptName = None,
-    recipient: OptName = None,
-    evidence: OptName = None,
-    grade: OptName = None,
-    q: Text = None,
-    kind: Literal["mechanism", "hypothesis"] | None = None,
-    include_hypotheses: bool = True,
-) -> Response:
+async def export_records(request: Request, query: Records, format: ExportFormat = ExportFormat.json) -> Response:
     st = state(request)
-    filters = {
-        "cargo": cargo,
-        "cargo_class": cargo_class,
-        "therapy": therapy,
-        "phenotype": phenotype,
-        "donor": donor,
-        "recipient": recipient,
-        "evidence": evidence,
-        "grade": grade,
-    }
-    found = find_records(st, filters, q=q, kind=kind, include_hypotheses=include_hypotheses)
+    found = query.find(st)
     if format in (ExportFormat.csv, ExportFormat.tsv):
         return table_answer([flat_row(st.kb, m) for m in found], format, "records", EXPORT_COLUMNS)
     return table_answer(_rows(st, found), format, "records")
