@@ -2,7 +2,8 @@
 fitters would dominate the run time. They compute the same estimators (tests compare them with
 lifelines): the Kaplan–Meier median and survival at a time, and the Cox hazard ratio of a binary
 group (Breslow ties here, Efron in lifelines: equal without tied event times, close with few).
-Reported trial statistics always come from lifelines (:mod:`exoresist.cohort.survival`).
+Reported trial statistics come from :mod:`exoresist.cohort.survival` (lifelines, and its exact Efron
+Cox estimator); this Breslow fit stays because the shipped calibration was fitted with it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Thin, typed wrappers over lifelines for the statistics of a virtual trial.
+"""Typed statistics of a virtual trial: lifelines for Kaplan-Meier and the log-rank test; the Cox
+hazard ratio of the binary arm computed directly with the estimator of lifelines' ``CoxPHFitter``
+(Efron ties, Wald interval), which the tests compare it with.
 
 Durations are in whatever unit the caller uses (days in exoresist); ``events`` is 1 for an
 observed event (progression or death) and 0 for censoring; ``group`` is the binary arm
