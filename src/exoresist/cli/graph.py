@@ -28,16 +28,14 @@ from exoresist.graph import (
     MechanismGraph,
     build_graph,
     compare,
-    draw,
     explain,
     export_graph,
     routes,
-    save_figure,
     targets,
 )
-from exoresist.graph.draw import FIGURE_FORMATS
 from exoresist.graph.errors import UnknownFormatError
 from exoresist.graph.hints import answer
+from exoresist.graph.style import FIGURE_FORMATS
 from exoresist.kb import KnowledgeBase
 
 app = typer.Typer(help="The signed mechanism graph: explain, routes, targets, compare, export, draw.", no_args_is_help=True)
@@ -214,6 +212,8 @@ def draw_cmd(
         raise UnknownFormatError(fmt or str(output), list(FIGURE_FORMATS))
     kb = _kb(records, db, standalone)
     _notes(kb, therapy=therapy, cargo=cargo)
+    from exoresist.graph.draw import draw, save_figure  # loads matplotlib
+
     fig = answer(kb, include_hypotheses, lambda mg: draw(mg, therapy=therapy, cargo=cargo, interventions=interventions))
     save_figure(fig, output)
     console.print(f"wrote {output}", highlight=False)

@@ -21,9 +21,22 @@ from exoresist.graph._queries import Comparison, Explanation, RouteSummary, comp
 from exoresist.graph._routes import Route, Step, find_routes
 from exoresist.graph._signs import best_grade, path_sign, relation_sign, weakest_grade
 from exoresist.graph._targets import InterventionTarget, NodeTarget, TargetReport, targets
-from exoresist.graph.draw import draw, save_figure
 from exoresist.graph.errors import GraphError, NoRouteError, UnknownFormatError, UnsupportedFeatureError
 from exoresist.graph.export import EXPORTERS, export_graph, render
+
+
+def __getattr__(name: str) -> object:
+    """``draw`` and ``save_figure`` load matplotlib: imported on first use, so that commands which
+    draw nothing (``trial run``, ``kb query``) start without it."""
+    if name in ("draw", "save_figure"):
+        import importlib
+
+        module = importlib.import_module("exoresist.graph.draw")
+        # importing the submodule bound the package's ``draw`` to it: bind the functions instead
+        globals().update(draw=module.draw, save_figure=module.save_figure)
+        return globals()[name]
+    raise AttributeError(f"module 'exoresist.graph' has no attribute {name!r}")
+
 
 __all__ = [
     "EXPORTERS",

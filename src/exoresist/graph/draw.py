@@ -25,9 +25,8 @@ from exoresist.graph._build import TRANSFER_RELATIONS, MechanismGraph, cell_labe
 from exoresist.graph._layout import Layout, layout
 from exoresist.graph._routes import find_routes
 from exoresist.graph.errors import NoRouteError, UnknownFormatError
-from exoresist.graph.style import EDGE_COLOURS, NODE_COLOURS
+from exoresist.graph.style import EDGE_COLOURS, FIGURE_FORMATS, NODE_COLOURS
 
-FIGURE_FORMATS = ("png", "svg", "pdf")
 _LEGEND = {
     "cargo": "cargo, in the cell it acts in",
     "entity": "gene / RNA / metabolite",

@@ -16,3 +16,6 @@ NODE_COLOURS: dict[str, str] = {
 
 EDGE_COLOURS: dict[int, str] = {1: "#2a9d3c", -1: "#d62728"}
 """Edge colour per sign: green activating, red inhibiting."""
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+"""File formats :func:`exoresist.graph.save_figure` writes."""
