@@ -80,10 +80,12 @@ def test_error_terms_and_tolerance() -> None:
     months = cal.Target("T", "sorafenib", "os_median", "months", 10.0)
     rate = cal.Target("T", "sorafenib", "orr", "percent", 20.0)
     assert cal.error_term(months, 10.0) == 0.0
-    assert cal.error_term(months, 20.0) == pytest.approx(math.log(2))
-    assert cal.error_term(months, 5.0) == pytest.approx(-math.log(2))
-    assert cal.error_term(rate, 30.0) == pytest.approx(1.0)
-    assert cal.error_term(months, float("inf")) == 3.0
+    assert cal.error_term(months, 20.0) == pytest.approx(math.log(2) / math.log(1.2))
+    assert cal.error_term(months, 5.0) == pytest.approx(-math.log(2) / math.log(1.2))
+    assert cal.error_term(months, 12.0) == pytest.approx(1.0)  # a miss of exactly the tolerance counts 1
+    assert cal.error_term(rate, 30.0) == pytest.approx(2.0)
+    assert cal.error_term(rate, 15.0) == pytest.approx(-1.0)
+    assert cal.error_term(months, float("inf")) == 15.0
     assert cal.within_tolerance(months, 12.0) and not cal.within_tolerance(months, 12.01)
     assert cal.within_tolerance(months, 8.0) and not cal.within_tolerance(months, float("inf"))
     assert cal.within_tolerance(rate, 25.0) and not cal.within_tolerance(rate, 25.5)

@@ -9,12 +9,12 @@ received an approved later line, a fifth of modern patients do (:data:`~exoresis
 
 Only cohort-level disease parameters move (:data:`FITTED_DYNAMICS`, :data:`FITTED_OUTCOMES`); drug
 parameters are never fitted here. Method: common random numbers (one seed, the same virtual patients
-at every evaluation), loss = sum of squared errors (log ratios for months and hazard ratios,
-percentage points / 10 for rates), minimised by Nelder–Mead (scipy) on the log of the parameters
-within their priors, alternating between the parameters that need a new simulation (tumour growth
-and immune killing) and those that act only on the outcomes of simulated trajectories (new lesions,
-death, later lines), which are recomputed without simulating again. The fit is shipped in
-``data/calibrated.json``; every trial uses it.
+at every evaluation), loss = sum of squared errors in units of the check's tolerance (log ratios
+over log 1.2 for months and hazard ratios, percentage points over 5 for rates), minimised by
+Nelder–Mead (scipy) on the log of the parameters within their priors, alternating between the
+parameters that need a new simulation (tumour growth and immune killing) and those that act only on
+the outcomes of simulated trajectories (new lesions, death, later lines), which are recomputed
+without simulating again. The fit is shipped in ``data/calibrated.json``; every trial uses it.
 
 The check (``trial calibrate --check``) runs ``replicates`` virtual trials of each published arm's
 size and says, for each figure, whether the published value lies inside the 90 % prediction
@@ -149,12 +149,14 @@ def within_tolerance(t: Target, simulated: float) -> bool:
 
 
 def error_term(t: Target, simulated: float) -> float:
-    """The target's contribution to the loss: log ratio (months, ratios) or points / 10 (percent)."""
+    """The target's contribution to the loss, in units of the check's tolerance: the log ratio over
+    log 1.2 (months, ratios) or the difference in points over 5 (percent), so that the fit weighs each
+    figure as the check judges it (a miss of exactly the tolerance counts 1 whatever the figure)."""
     if not math.isfinite(simulated):
-        return 3.0  # a median not reached within follow-up: a large, finite penalty
+        return 15.0  # a median not reached within follow-up: a large, finite penalty
     if t.unit == "percent":
-        return (simulated - t.published) / 10.0
-    return math.log(max(simulated, 1e-3) / t.published)
+        return (simulated - t.published) / TOLERANCE_POINTS
+    return math.log(max(simulated, 1e-3) / t.published) / math.log(1.0 + TOLERANCE_RELATIVE)
 
 
 # --- the fast path: one simulated population, outcomes recomputed per evaluation -----------------
@@ -341,6 +343,11 @@ def fit(
     first = dict(current)
     history: list[dict[str, Any]] = []
 
+    def natural(names: Sequence[str], x: np.ndarray) -> dict[str, float]:
+        """Parameter values from the optimiser's log coordinates, inside their priors (``exp`` of a
+        clipped log bound can miss the bound by a rounding error)."""
+        return {n: min(max(float(np.exp(v)), priors[n].low), priors[n].high) for n, v in zip(names, x, strict=True)}
+
     def bounds(names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         return np.log([priors[n].low or 0.01 for n in names]), np.log([priors[n].high for n in names])
 
@@ -355,17 +362,17 @@ def fit(
         lo, hi = bounds(FITTED_OUTCOMES)
 
         def outcome_objective(x: np.ndarray, pop: Population = pop) -> float:
-            values = {**current, **{n: float(np.exp(v)) for n, v in zip(FITTED_OUTCOMES, x, strict=True)}}
+            values = {**current, **natural(FITTED_OUTCOMES, x)}
             return evaluate(values, pop, "outcomes")
 
         x0 = np.clip(np.log([max(current[n], 1e-6) for n in FITTED_OUTCOMES]), lo, hi)
         best = _nelder_mead(outcome_objective, x0, lo, hi, outcome_evaluations)
-        current.update({n: float(np.exp(v)) for n, v in zip(FITTED_OUTCOMES, best, strict=True)})
+        current.update(natural(FITTED_OUTCOMES, best))
         log(f"round {round_}: outcome parameters, loss {evaluate(current, pop, 'outcomes'):.3f}")
         lo, hi = bounds(FITTED_DYNAMICS)
 
         def dynamics_objective(x: np.ndarray) -> float:
-            values = {**current, **{n: float(np.exp(v)) for n, v in zip(FITTED_DYNAMICS, x, strict=True)}}
+            values = {**current, **natural(FITTED_DYNAMICS, x)}
             try:
                 trial_pop = simulate_population(kb, CohortParameters(values), patients=patients, seed=seed)
             except ValueError as exc:  # a population that cannot be built (no plausible patient)
@@ -382,17 +389,17 @@ def fit(
         if round_ == 1:
             x0 = _coordinate_sweep(dynamics_objective, x0, lo, hi, 5)
         best = _nelder_mead(dynamics_objective, x0, lo, hi, dynamics_evaluations)
-        current.update({n: float(np.exp(v)) for n, v in zip(FITTED_DYNAMICS, best, strict=True)})
+        current.update(natural(FITTED_DYNAMICS, best))
         pop = simulate_population(kb, CohortParameters(current), patients=patients, seed=seed)
         log(f"round {round_}: dynamics parameters, loss {evaluate(current, pop, 'dynamics'):.3f}")
     lo, hi = bounds(FITTED_OUTCOMES)
 
     def final_objective(x: np.ndarray) -> float:
-        return evaluate({**current, **{n: float(np.exp(v)) for n, v in zip(FITTED_OUTCOMES, x, strict=True)}}, pop, "outcomes")
+        return evaluate({**current, **natural(FITTED_OUTCOMES, x)}, pop, "outcomes")
 
     x0 = np.clip(np.log([max(current[n], 1e-6) for n in FITTED_OUTCOMES]), lo, hi)
     best = _nelder_mead(final_objective, x0, lo, hi, outcome_evaluations)
-    current.update({n: float(np.exp(v)) for n, v in zip(FITTED_OUTCOMES, best, strict=True)})
+    current.update(natural(FITTED_OUTCOMES, best))
     final_loss = evaluate(current, pop, "outcomes")
     return {
         "values": {n: current[n] for n in FITTED},
@@ -507,14 +514,15 @@ def markdown(table: pd.DataFrame, fit_record: dict[str, Any] | None, figure: str
         "of `src/exoresist/cohort/data/calibration_trials.csv` is a target. Only cohort-level disease parameters",
         "are fitted; drug parameters are not, and nothing is fitted to any other trial.",
         "",
-        "Method: common random numbers; loss = sum of squared errors (log ratios for months and hazard ratios,",
-        "percentage points / 10 for rates); alternating Nelder-Mead (scipy) on log parameters within their",
-        "priors: the outcome parameters (new lesions, death, later lines, and the reading of the scans:",
-        "measurement error and the complete-response threshold) on fixed simulated trajectories, the",
-        "dynamics parameters (growth, immune killing, immune escape, drug-induced resistance) by simulating",
-        "again. IMbrave150's sorafenib response and disease-control rates are checked but left out of the",
-        "loss: a fifth of that open-label arm had no on-study response category (32 of 159 with measurable",
-        "disease), which the model, simulating no withdrawal before the first scan, cannot reproduce.",
+        "Method: common random numbers; loss = sum of squared errors in units of the tolerance below (log",
+        "ratios over log 1.2 for months and hazard ratios, percentage points over 5 for rates); alternating",
+        "Nelder-Mead (scipy) on log parameters within their priors: the outcome parameters (new lesions,",
+        "death, later lines, and the reading of the scans: measurement error and the complete-response",
+        "threshold) on fixed simulated trajectories, the dynamics parameters (growth, immune killing, immune",
+        "escape, drug-induced resistance) by simulating again. IMbrave150's sorafenib response and",
+        "disease-control rates are checked but left out of the loss: a fifth of that open-label arm had no",
+        "on-study response category (32 of 159 with measurable disease), which the model, simulating no",
+        "withdrawal before the first scan, cannot reproduce.",
         "",
         "Arms of a virtual trial are different patients (as after randomisation), so the intervals of the",
         "hazard ratios have the spread of a real trial's.",
