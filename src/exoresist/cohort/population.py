@@ -167,11 +167,14 @@ COHORT_PARAMETERS: tuple[Parameter, ...] = (
     ),
     _p(
         "death_liver_per_month",
-        0.01,
+        0.005,
         0.001,
-        0.03,
+        0.014,
         "1/month",
-        "assumed",
+        "assumed, bounded above by decompensated cirrhosis: its median survival is 2-4 years (D'Amico and"
+        " Perricone, Curr Hepatol Rep 2019;18:144, DOI 10.1007/s11901-019-00473-1, Abstract), a hazard of"
+        " 0.014-0.029 per month; the trial patients have compensated (Child-Pugh A) liver disease, so their"
+        " non-tumour hazard is taken to lie below the lower end",
         "hazard of death from liver failure and other causes at an ALBI score of -2.60",
     ),
     _p(
