@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from lifelines.exceptions import ConvergenceError
 
 from exoresist.cohort.arms import TrialError
 from exoresist.cohort.population import DAYS_PER_MONTH, SCAN_INTERVAL_DAY, mechanism_records
@@ -72,6 +71,8 @@ def arm_summary(label: str, g: pd.DataFrame, n_failed: int) -> ArmSummary:
 
 
 def compare(label: str, reference: str, g: pd.DataFrame, r: pd.DataFrame) -> Comparison:
+    from lifelines.exceptions import ConvergenceError
+
     both = pd.concat([r, g])
     group = np.concatenate([np.zeros(len(r)), np.ones(len(g))])
     out: dict[str, Any] = {"arm": label, "reference": reference}

@@ -18,11 +18,9 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from lifelines import KaplanMeierFitter
-from lifelines.exceptions import ConvergenceError
-from lifelines.statistics import logrank_test
-from lifelines.utils import median_survival_times
-from scipy import stats
+
+# lifelines and scipy.stats are imported inside the functions that use them: a Dask worker, which
+# only simulates, then never loads them (about 2 s per process)
 
 __all__ = [
     "HazardRatio",
@@ -100,6 +98,9 @@ def km_median(durations: npt.ArrayLike, events: npt.ArrayLike, *, alpha: float =
     below 0.5) and the interval is ``median_survival_times(confidence_interval_)``, i.e. the
     times at which the pointwise (exponential Greenwood) confidence bands cross 0.5.
     """
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
     _check_alpha(alpha)
     t, e = _survival_data(durations, events)
     fitter = KaplanMeierFitter(alpha=alpha).fit(t, event_observed=e)
@@ -110,6 +111,8 @@ def km_median(durations: npt.ArrayLike, events: npt.ArrayLike, *, alpha: float =
 def km_survival_at(durations: npt.ArrayLike, events: npt.ArrayLike, time: float, *, alpha: float = 0.05) -> ProportionCI:
     """Kaplan–Meier survival at ``time`` with its pointwise ``1 - alpha`` interval (lifelines'
     exponential Greenwood band); NaN beyond the last observed time."""
+    from lifelines import KaplanMeierFitter
+
     _check_alpha(alpha)
     t, e = _survival_data(durations, events)
     fitter = KaplanMeierFitter(alpha=alpha).fit(t, event_observed=e)
@@ -160,6 +163,8 @@ def cox_hazard_ratio(
     halved while they lower the likelihood. Raises lifelines' ``ConvergenceError`` when the
     estimate diverges (complete separation) or there is no event.
     """
+    from lifelines.exceptions import ConvergenceError
+
     _check_alpha(alpha)
     t, e_float = _survival_data(durations, events)
     e = e_float == 1.0
@@ -203,6 +208,8 @@ def cox_hazard_ratio(
 
 def logrank_p(durations: npt.ArrayLike, events: npt.ArrayLike, group: npt.ArrayLike) -> float:
     """Two-sided log-rank test p-value comparing arm 1 with arm 0."""
+    from lifelines.statistics import logrank_test
+
     t, e = _survival_data(durations, events)
     g = _binary_group(group, t.size) == 1
     result = logrank_test(t[g], t[~g], event_observed_A=e[g], event_observed_B=e[~g])
@@ -229,6 +236,8 @@ def proportion_ci(
         half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
         return ProportionCI(p, max(0.0, float(centre - half)), min(1.0, float(centre + half)))
     if method == "clopper-pearson":
+        from scipy import stats
+
         low = 0.0 if k == 0 else float(stats.beta.ppf(alpha / 2, k, n - k + 1))
         high = 1.0 if k == n else float(stats.beta.ppf(1 - alpha / 2, k + 1, n - k))
         return ProportionCI(p, low, high)

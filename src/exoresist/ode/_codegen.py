@@ -45,11 +45,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sympy
 
 from exoresist.model.spec import ModelSpec, rename_names
+
+if TYPE_CHECKING:  # sympy is imported where tapes are built: a process that loads cached tapes never needs it
+    import sympy
 
 # opcodes of the tape (kept in sync with exoresist.ode._engine.run_program)
 OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_NEG, OP_POW, OP_EXP, OP_SQRT, OP_LOG, OP_SQR = range(10)
@@ -161,6 +164,8 @@ def _parse(builder: _Builder, text: str, names: Mapping[str, int]) -> int:
 
 def _emit_sympy(builder: _Builder, expr: sympy.Expr, names: Mapping[sympy.Symbol, int], memo: dict[sympy.Expr, int]) -> int:
     """Emit a sympy expression (from derivatives of spec expressions); returns its register."""
+    import sympy
+
     if expr in memo:
         return memo[expr]
     if expr.is_Symbol:
@@ -307,7 +312,10 @@ def _names(spec: ModelSpec) -> dict[str, str]:
     return mapping
 
 
-_SYMPY_FUNCS: dict[str, object] = {"pow": sympy.Pow, "exp": sympy.exp, "sqrt": sympy.sqrt}
+def _sympy_funcs() -> dict[str, object]:
+    import sympy
+
+    return {"pow": sympy.Pow, "exp": sympy.exp, "sqrt": sympy.sqrt}
 
 
 def _minimum_degree(pattern: np.ndarray) -> list[int]:
@@ -548,14 +556,16 @@ def _build(spec: ModelSpec) -> CompiledModel:
     builder.ops = []
 
     # symbolic partial derivatives, chain rule on the tape
+    import sympy
+
+    funcs = _sympy_funcs()
     symbols = {v: sympy.Symbol(v, real=True) for v in mapping.values()}
     sym_reg: dict[sympy.Symbol, int] = {symbols[k]: v for k, v in fixed.items()}
     sym_reg.update({symbols[f"a_{i}"]: a_v[i] for i in range(n_a)})
     a_exprs = [
-        sympy.sympify(rename_names(a.expression, mapping, strict=True), locals={**symbols, **_SYMPY_FUNCS})
-        for a in spec.assignments
+        sympy.sympify(rename_names(a.expression, mapping, strict=True), locals={**symbols, **funcs}) for a in spec.assignments
     ]
-    r_exprs = [sympy.sympify(text, locals={**symbols, **_SYMPY_FUNCS}) for text in rate_text]
+    r_exprs = [sympy.sympify(text, locals={**symbols, **funcs}) for text in rate_text]
     a_free = [e.free_symbols for e in a_exprs]
     r_free = [e.free_symbols for e in r_exprs]
     a_syms = [symbols[f"a_{i}"] for i in range(n_a)]
