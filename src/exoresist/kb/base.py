@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -312,8 +312,19 @@ def load_kb(paths: Sequence[Path | str] | None = None, *, extra: Sequence[Path |
     ``paths``), plus the ``extra`` files or folders of a user's own records, validated together.
 
     Raises ``KBValidationError`` naming the file, record and field of every problem.
+
+    The shipped KB alone (no ``paths``, no ``extra``) is read once per process: it is package data
+    and a :class:`KnowledgeBase` is immutable, so every caller gets the same object.
     """
+    if paths is None and not extra:
+        return _shipped_kb()
     pairs = load_validated(paths, extra)
+    return KnowledgeBase(records=tuple(r for r, _ in pairs), origins={r.id: o for r, o in pairs})
+
+
+@lru_cache(maxsize=1)
+def _shipped_kb() -> KnowledgeBase:
+    pairs = load_validated(None, ())
     return KnowledgeBase(records=tuple(r for r, _ in pairs), origins={r.id: o for r, o in pairs})
 
 
