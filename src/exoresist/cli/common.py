@@ -16,8 +16,7 @@ from rich.console import Console
 
 from exoresist import preflight
 from exoresist.atomic import DiskFullError, disk_full_error, is_disk_full, write_text
-from exoresist.kb.errors import KBValidationError, UnknownNameError
-from exoresist.kb.store import StoreError
+from exoresist.kb.errors import KBValidationError, StoreError, UnknownNameError
 
 # piped or captured output (CI logs, `make demo`) has no terminal width: give tables room
 console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)

@@ -32,7 +32,6 @@ from exoresist.kb.errors import KBValidationError
 from exoresist.kb.fmt import format_files
 from exoresist.kb.loader import parse_records, validate_files, yaml_files
 from exoresist.kb.reports import coverage_markdown, json_schema_text, stats
-from exoresist.kb.store import build_resolved_store, open_kb
 from exoresist.kb.xrefs import Unresolved, Xref, resolve
 from exoresist.tabular import delimited
 
@@ -63,6 +62,8 @@ def _load(
     """The KB from a built store when ``--db`` is given, else from the shipped YAML records; plus
     the user's ``--records``."""
     if db is not None and not records:
+        from exoresist.kb.store import open_kb  # SQLAlchemy, only with --db
+
         opened = open_kb(db)
         return opened.kb, opened.xrefs, opened.unresolved
     kb = load_kb_for(records, standalone, db)
@@ -95,6 +96,8 @@ def validate(
 @fail_on_errors
 def build(db: DbWriteOpt = None, records: RecordsOpt = None, standalone: StandaloneOpt = False) -> None:
     """Validate the shipped records (and --records), resolve identifiers and write the store (atomically)."""
+    from exoresist.kb.store import build_resolved_store
+
     info, xrefs, unresolved = build_resolved_store(load_kb_for(records, standalone), db)
     console.print(
         f"built KB {info.kb_version} ({info.n_records} records, hash {info.content_hash[:12]}) "

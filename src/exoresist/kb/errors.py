@@ -137,3 +137,8 @@ def suggest(name: str, choices: Iterable[str], n: int = 1, cutoff: float = 0.6) 
         return [pool[name.casefold()]][:n]
     scored = sorted(((similarity(name, c), c) for c in pool.values()), key=lambda x: (-x[0], len(x[1]), x[1]))
     return [c for s, c in scored if s >= cutoff][:n]
+
+
+class StoreError(RuntimeError):
+    """The store URL is invalid, the store is missing, or it was built by another schema version
+    (raised by :mod:`exoresist.kb.store`; defined here so that catching it does not load SQLAlchemy)."""

@@ -28,6 +28,7 @@ import exoresist
 from exoresist import preflight
 from exoresist.atomic import disk_full_error, fsync_dir, fsync_file, is_disk_full, pid_alive
 from exoresist.kb.base import KB_VERSION, KnowledgeBase, load_kb
+from exoresist.kb.errors import StoreError
 from exoresist.kb.models import ID_MAX_LENGTH, Mechanism, Record
 from exoresist.kb.xrefs import Unresolved, Xref, resolve
 
@@ -85,10 +86,6 @@ unresolved_t = Table(
 )
 
 _RECORD = TypeAdapter(Record)
-
-
-class StoreError(RuntimeError):
-    """The store URL is invalid, the store is missing, or it was built by another schema version."""
 
 
 @dataclass(frozen=True)

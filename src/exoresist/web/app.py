@@ -135,7 +135,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, library_error)
     from exoresist.graph import GraphError
     from exoresist.kb import KBValidationError, UnknownNameError
-    from exoresist.kb.store import StoreError
+    from exoresist.kb.errors import StoreError
     from exoresist.web.errors import user_errors
 
     for cls in (UnknownNameError, GraphError, KBValidationError, StoreError, *user_errors()):

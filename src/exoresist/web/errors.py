@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from exoresist.kb import KBValidationError, UnknownNameError
-from exoresist.kb.store import StoreError
+from exoresist.kb.errors import StoreError
 from exoresist.web import names
 
 
