@@ -116,6 +116,27 @@ def test_growth_draws_follow_the_cohort_median(kb: KnowledgeBase) -> None:
     assert np.median(log_g[high_afp]) > np.median(log_g[~high_afp])
 
 
+def test_immune_classes_scale_t_cell_recruitment(kb: KnowledgeBase) -> None:
+    """A share ``immune_class_share`` of tumours (inflamed) gets its recruitment times the hot scale,
+    the rest times the cold scale; the scales at 1 leave the draws as they were, and the class draw
+    changes no other draw."""
+    plain = draw_candidates(kb, CohortParameters(), 5, range(4000), np.zeros(4000))
+    split = draw_candidates(
+        kb,
+        CohortParameters({"immune_class_share": 0.25, "immune_hot_recruit_scale": 4.0, "immune_cold_recruit_scale": 0.2}),
+        5,
+        range(4000),
+        np.zeros(4000),
+    )
+    ratio = split.params["k_t_recruit_per_day"] / plain.params["k_t_recruit_per_day"]
+    assert set(np.round(ratio, 12)) == {4.0, 0.2}
+    assert abs(float(np.mean(ratio == 4.0)) - 0.25) < 0.02  # 4000 draws: SE 0.007
+    for name, values in plain.params.items():
+        if name != "k_t_recruit_per_day":
+            np.testing.assert_array_equal(values, split.params[name])
+    np.testing.assert_array_equal(plain.randoms["measurement_z"], split.randoms["measurement_z"])
+
+
 def test_initial_tumour_grows_into_the_baseline_sum_of_diameters(kb: KnowledgeBase) -> None:
     """The tumour at the start of screening, grown over the window at the patient's rate, is n equal
     spheres whose diameters sum to the drawn baseline sum (each sld / n, total n pi/6 (sld/n)^3)."""

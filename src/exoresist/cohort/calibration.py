@@ -53,7 +53,15 @@ ARM_LABELS = {
 }
 CALIBRATION_ARMS = ("placebo", "sorafenib", "atezolizumab+bevacizumab")
 TRIAL_ERA = {"SHARP": "pre-2017", "IMbrave150": "modern"}
-FITTED_DYNAMICS = ("growth_median_per_day", "growth_sigma", "t_kill_scale", "immune_escape_share", "k_adapt_per_day")
+FITTED_DYNAMICS = (
+    "growth_median_per_day",
+    "growth_sigma",
+    "t_kill_scale",
+    "immune_escape_share",
+    "k_adapt_per_day",
+    "immune_hot_recruit_scale",
+    "immune_cold_recruit_scale",
+)
 """Cohort parameters that change the simulated tumours (each evaluation simulates again)."""
 FITTED_OUTCOMES = (
     "new_lesion_per_month",
@@ -519,7 +527,8 @@ def markdown(table: pd.DataFrame, fit_record: dict[str, Any] | None, figure: str
         "Nelder-Mead (scipy) on log parameters within their priors: the outcome parameters (new lesions,",
         "death, later lines, and the reading of the scans: measurement error and the complete-response",
         "threshold) on fixed simulated trajectories, the dynamics parameters (growth, immune killing, immune",
-        "escape, drug-induced resistance) by simulating again. IMbrave150's sorafenib response and",
+        "escape, drug-induced resistance, T-cell recruitment of the two immune classes) by simulating",
+        "again. IMbrave150's sorafenib response and",
         "disease-control rates are checked but left out of the loss: a fifth of that open-label arm had no",
         "on-study response category (32 of 159 with measurable disease), which the model, simulating no",
         "withdrawal before the first scan, cannot reproduce.",
