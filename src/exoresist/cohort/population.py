@@ -203,7 +203,7 @@ COHORT_PARAMETERS: tuple[Parameter, ...] = (
         0.014,
         "1/month",
         "assumed, bounded above by decompensated cirrhosis: its median survival is 2-4 years (D'Amico and"
-        " Perricone, Curr Hepatol Rep 2019;18:144, DOI 10.1007/s11901-019-00473-1, Abstract), a hazard of"
+        " Perricone, Curr Hepatol Rep 2019, issue 2, pp. 144-156, DOI 10.1007/s11901-019-00473-1, Abstract), a hazard of"
         " 0.014-0.029 per month; the trial patients have compensated (Child-Pugh A) liver disease, so their"
         " non-tumour hazard is taken to lie below the lower end",
         "hazard of death from liver failure and other causes at an ALBI score of -2.60",

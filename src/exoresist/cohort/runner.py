@@ -51,9 +51,8 @@ from exoresist.cohort.workers import (
     interrupt_watchdog,
     kb_payload,
     local_workers,
-    shipped_kb,
 )
-from exoresist.kb import KnowledgeBase
+from exoresist.kb import KnowledgeBase, load_kb
 from exoresist.model.assemble import MODEL_VERSION
 
 __all__ = [
@@ -391,7 +390,7 @@ def _execute(
         index: dict[str, int] = {}
         queue = as_completed()  # type: ignore[no-untyped-call]
         arm_list, accept_list = list(arms), list(accept)
-        payload = None if kb.content_hash == shipped_kb().content_hash else kb_payload(kb)
+        payload = None if kb.content_hash == load_kb().content_hash else kb_payload(kb)
 
         def submit_next() -> None:
             i = next(pending, None)

@@ -29,12 +29,6 @@ SERIAL = "serial"
 WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-@lru_cache(maxsize=1)
-def shipped_kb() -> KnowledgeBase:
-    """The shipped knowledge base, loaded once per process."""
-    return load_kb()
-
-
 @dataclass(frozen=True)
 class KBPayload:
     """How a worker rebuilds the client's KB: the shipped records (``base == "shipped"``) or none,
@@ -48,7 +42,7 @@ class KBPayload:
 
 def kb_payload(kb: KnowledgeBase) -> KBPayload:
     """The smallest payload that rebuilds ``kb`` in a worker (only the added records travel)."""
-    shipped = shipped_kb()
+    shipped = load_kb()
     n = len(shipped.records)
     if kb.records[:n] == shipped.records:
         base, extra = "shipped", kb.records[n:]
@@ -66,7 +60,7 @@ def _payload_kb(payload: KBPayload) -> KnowledgeBase:
 
     adapter: TypeAdapter[Record] = TypeAdapter(Record)
     added = tuple(adapter.validate_python(d) for d in json.loads(payload.records)) if payload.records else ()
-    kb = KnowledgeBase(records=(shipped_kb().records if payload.base == "shipped" else ()) + added)
+    kb = KnowledgeBase(records=(load_kb().records if payload.base == "shipped" else ()) + added)
     if kb.content_hash != payload.content_hash:
         raise TrialError("a Dask worker rebuilt a different knowledge base (is it running another exoresist version?)")
     return kb
@@ -77,7 +71,7 @@ def chunk_task(
 ) -> pd.DataFrame:
     """What a worker runs: one chunk of patients in every arm, on the shipped KB or the one ``kb``
     describes (each rebuilt once per worker process)."""
-    return simulate_chunk(shipped_kb() if kb is None else _payload_kb(kb), config, arms, range(start, stop), accept)
+    return simulate_chunk(load_kb() if kb is None else _payload_kb(kb), config, arms, range(start, stop), accept)
 
 
 def local_workers() -> int:

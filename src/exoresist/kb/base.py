@@ -319,13 +319,17 @@ def load_kb(paths: Sequence[Path | str] | None = None, *, extra: Sequence[Path |
     if paths is None and not extra:
         return _shipped_kb()
     pairs = load_validated(paths, extra)
+    return _from_pairs(pairs)
+
+
+def _from_pairs(pairs: Sequence[tuple[Record, Origin]]) -> KnowledgeBase:
     return KnowledgeBase(records=tuple(r for r, _ in pairs), origins={r.id: o for r, o in pairs})
 
 
 @lru_cache(maxsize=1)
 def _shipped_kb() -> KnowledgeBase:
     pairs = load_validated(None, ())
-    return KnowledgeBase(records=tuple(r for r, _ in pairs), origins={r.id: o for r, o in pairs})
+    return _from_pairs(pairs)
 
 
 def extend_kb(kb: KnowledgeBase, extra: Sequence[Path | str]) -> KnowledgeBase:
@@ -333,4 +337,4 @@ def extend_kb(kb: KnowledgeBase, extra: Sequence[Path | str]) -> KnowledgeBase:
     validated against it. Raises ``KBValidationError`` naming every problem."""
     base = [(r, kb.origins.get(r.id, ("", i))) for i, r in enumerate(kb.records)]
     pairs = validate_extra(base, extra)
-    return KnowledgeBase(records=tuple(r for r, _ in pairs), origins={r.id: o for r, o in pairs})
+    return _from_pairs(pairs)
