@@ -37,10 +37,16 @@ def covariates(n: int, *, albi: float = -2.60, sld_mm: float = 80.0, **levels: s
 
 
 def randoms(
-    n: int, *, death_e: float = np.inf, lesion_e: float = np.inf, later_line_u: float = 1.0, lesion_z: float = 0.0
+    n: int,
+    *,
+    death_e: float = np.inf,
+    lesion_e: float = np.inf,
+    later_line_u: float = 1.0,
+    lesion_z: float = 0.0,
+    withdrawal_u: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """Outcome random numbers: by default no death, no new lesion, no later line, no scan jitter, no
-    measurement error."""
+    measurement error, no withdrawal."""
     return {
         "inclusion_u": np.zeros(n),
         "death_e": np.full(n, death_e),
@@ -49,6 +55,7 @@ def randoms(
         "scan_jitter_day": np.zeros((n, MAX_SCANS)),
         "lesion_z": np.full(n, lesion_z),
         "measurement_z": np.zeros((n, MAX_SCANS)),
+        "withdrawal_u": np.full(n, withdrawal_u),
     }
 
 

@@ -119,7 +119,8 @@ def test_fast_table_on_a_small_population(kb: KnowledgeBase) -> None:
     disease = DiseaseParameters.from_cohort(cohort.as_dict())
 
     def frame(trial: str, arm: str) -> pd.DataFrame:
-        f = endpoints(pop.trajectories[arm], disease, LATER_LINE_SHARES[cal.TRIAL_ERA[trial]][0])
+        share = cal.NO_ASSESSMENT.get((trial, arm), 0.0)  # IMbrave150's arms withdraw their published share
+        f = endpoints(pop.trajectories[arm], disease, LATER_LINE_SHARES[cal.TRIAL_ERA[trial]][0], share)
         return f[f["ok"]]
 
     for t, row in zip(ts, table.to_dict(orient="records"), strict=True):
@@ -260,3 +261,14 @@ def test_cli_fits_on_the_documented_population_size() -> None:
 
     default = inspect.signature(calibrate_command).parameters["patients"].default
     assert default == cal.DEFAULT_PATIENTS == cal.fit_record()["patients_per_arm"]  # type: ignore[index]
+
+
+def test_imbrave150_arms_withdraw_their_unassessed_share_and_sharp_none() -> None:
+    """The IMbrave150 arms leave their published share without an on-study assessment to
+    withdrawal before the first scan; SHARP (figure not found) withdraws no one."""
+    configs = cal.trial_configs(cal.calibrated_cohort(), cal.targets(), replicates=2, seed=1)
+    imbrave, sharp = configs["IMbrave150"], configs["SHARP"]
+    assert imbrave.withdrawal("sorafenib") == pytest.approx(32 / 159)
+    assert imbrave.withdrawal("atezolizumab+bevacizumab") == pytest.approx(0.067)
+    assert sharp.withdrawal_shares is None and sharp.withdrawal("sorafenib") == 0.0
+    assert ("IMbrave150", "sorafenib", "dcr") not in cal.NOT_FITTED

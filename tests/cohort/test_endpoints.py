@@ -29,12 +29,14 @@ def _one(
     cov: Covariates | None = None,
     params: dict[str, float] | None = None,
     later_line_share: float = 0.0,
+    withdrawal_share: float = 0.0,
     **random_values: float,
 ) -> dict[str, Any]:
     """Endpoints of one patient whose sphere-equivalent diameter follows ``knots`` (no jitter; no
-    death, new lesion or later line unless given)."""
+    death, new lesion, later line or withdrawal unless given)."""
     traj = trajectories(T, piecewise(T, knots), cov, **random_values)
-    row: dict[str, Any] = endpoints(traj, disease(**(params or {})), later_line_share).iloc[0].to_dict()
+    ends = endpoints(traj, disease(**(params or {})), later_line_share, withdrawal_share)
+    row: dict[str, Any] = ends.iloc[0].to_dict()
     return row
 
 
@@ -132,6 +134,31 @@ def test_later_line_only_for_progressing_patients_below_the_share() -> None:
     assert _one(grow, later_line_u=0.1, later_line_share=0.2)["later_line"]
     assert not _one(grow, later_line_u=0.3, later_line_share=0.2)["later_line"]
     assert not _one([(0, 50), (400, 50)], later_line_u=0.1, later_line_share=0.2)["later_line"]  # no progression
+
+
+def test_withdrawal_before_the_first_scan_hides_the_response_not_the_death() -> None:
+    """A responder below the withdrawal share has no assessment: not evaluable, PFS and TTP censored
+    at baseline; its death (5 months) is still its overall survival. Above the share: unchanged."""
+    shrink = [(0, 50), (42, 30), (84, 25), (400, 25)]
+    dies = {"death_e": 0.5, "params": {"death_liver_per_month": 0.1}}
+    kept = _one(shrink, withdrawal_u=0.5, withdrawal_share=0.2, **dies)  # type: ignore[arg-type]
+    gone = _one(shrink, withdrawal_u=0.1, withdrawal_share=0.2, **dies)  # type: ignore[arg-type]
+    assert kept["bor"] == "PR" and kept["pfs_event"] and not kept["withdrawn"]
+    assert gone["withdrawn"] and gone["bor"] == "NE" and not gone["progressed"]
+    assert not gone["pfs_event"] and gone["pfs_month"] == 0.0 and not gone["ttp_event"] and gone["ttp_month"] == 0.0
+    assert math.isnan(float(gone["dor_month"])) and math.isnan(float(gone["best_change_pct"]))
+    assert gone["os_event"] and gone["os_month"] == pytest.approx(kept["os_month"]) == pytest.approx(5.0, rel=1e-6)
+
+
+def test_withdrawal_counts_only_patients_alive_at_the_first_scan() -> None:
+    """A patient dead before the first scan is not evaluable by death, not a withdrawal; a growing
+    tumour withdrawn does not progress (nothing was seen)."""
+    dead = _one([(0, 50), (400, 50)], death_e=0.1, params={"death_liver_per_month": 0.1}, withdrawal_u=0.0, withdrawal_share=0.5)
+    assert dead["bor"] == "NE" and not dead["withdrawn"]
+    grow = _one(
+        [(0, 50), (42, 52), (84, 62), (126, 70)], withdrawal_u=0.0, withdrawal_share=0.5, later_line_u=0.0, later_line_share=1.0
+    )
+    assert grow["withdrawn"] and not grow["progressed"] and not grow["later_line"] and not grow["progression_by_new_lesion"]
 
 
 def test_failed_simulations_keep_their_row_flagged() -> None:

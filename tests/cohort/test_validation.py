@@ -49,6 +49,10 @@ def test_read_trials_csv(tmp_path: Path) -> None:
         (HEADER + "\n" + ROWS[0].replace("lenvatinib 12 mg/day", "") + "\n", ":2: column arm is empty"),
         (HEADER + "\n" + ROWS[0].replace("REFLECT-like", " ", 1) + "\n", ":2: column trial is empty"),
         (HEADER + '\n"unclosed,1\n', "cannot read the trial table"),
+        (
+            HEADER + ",no_assessment_percent\n" + ROWS[0] + ",120\n",
+            ":2: column no_assessment_percent: 120 is not a percentage in [0, 100)",
+        ),
     ],
 )
 def test_bad_trial_table_is_a_one_line_error(tmp_path: Path, text: str, message: str) -> None:
@@ -98,6 +102,15 @@ def test_validation_targets_use_the_model_arm_column(kb: KnowledgeBase, tmp_path
     assert hr.arm == "lenvatinib" and hr.reference == "sorafenib" and hr.published == 0.66 and hr.n == 10
     frame["model_arm"] = ["regorafenib", ""]  # an override for the first arm only
     assert {t.arm for t in validation_targets(kb, frame)} == {"regorafenib", "sorafenib"}
+
+
+def test_no_assessment_column_withdraws_that_share_of_the_arm(kb: KnowledgeBase, tmp_path: Path) -> None:
+    text = HEADER + ",no_assessment_percent\n" + ROWS[0] + ",\n" + ROWS[1] + ",20\n"
+    ts = validation_targets(kb, read_trials_csv(_write(tmp_path, text)))
+    assert {(t.arm, t.withdrawal_share) for t in ts} == {("lenvatinib", 0.0), ("sorafenib", 0.2)}
+    (config,) = cal.trial_configs(cal.calibrated_cohort(), ts, replicates=2, seed=1).values()
+    assert config.withdrawal("sorafenib") == 0.2 and config.withdrawal("lenvatinib") == 0.0
+    assert config.as_dict()["withdrawal_shares"] == [0.0, 0.2]
 
 
 def test_validate_predicts_every_figure_without_refitting(kb: KnowledgeBase, tmp_path: Path) -> None:

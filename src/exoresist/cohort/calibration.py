@@ -28,7 +28,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -98,6 +98,7 @@ class Target:
     n: int = 0  # patients in the published arm
     line: int = 1  # 1: first line; 2: after sorafenib
     later_line_share: float | None = None  # the trial's share of progressing patients given a later line
+    withdrawal_share: float = 0.0  # the arm's share of patients with no on-study response assessment
 
     @property
     def figure(self) -> str:
@@ -112,7 +113,8 @@ def targets_from_table(frame: pd.DataFrame, arm_of: Callable[[str], str] | None 
     """Every published number of a trial table (the columns of ``calibration_trials.csv``) as a target.
 
     ``arm_of`` maps the table's arm text to a model arm (default: the text as it stands). Optional
-    columns: ``later_line_share`` (0-1) per trial; ``line`` (1 first line, 2 after sorafenib)."""
+    columns: ``later_line_share`` (0-1) per trial; ``line`` (1 first line, 2 after sorafenib);
+    ``no_assessment_percent`` per arm (patients with no on-study response category)."""
     out: list[Target] = []
     for trial, rows in frame.groupby("trial", sort=False):
         control = rows[rows["os_hr_vs_control"].isna() & rows["pfs_hr_vs_control"].isna()]
@@ -128,6 +130,9 @@ def targets_from_table(frame: pd.DataFrame, arm_of: Callable[[str], str] | None 
                 "n": int(r["n"]) if pd.notna(r.get("n")) else 0,
                 "line": int(r["line"]) if pd.notna(r.get("line")) else 1,
                 "later_line_share": float(r["later_line_share"]) if pd.notna(r.get("later_line_share")) else None,
+                "withdrawal_share": (
+                    float(r["no_assessment_percent"]) / 100.0 if pd.notna(r.get("no_assessment_percent")) else 0.0
+                ),
             }
             for endpoint, unit, value, reference in (
                 ("os_median", "months", r["os_median_months"], None),
@@ -143,9 +148,26 @@ def targets_from_table(frame: pd.DataFrame, arm_of: Callable[[str], str] | None 
     return out
 
 
+NO_ASSESSMENT = {("IMbrave150", "atezolizumab+bevacizumab"): 0.067, ("IMbrave150", "sorafenib"): 32 / 159}
+"""Share of each published arm's patients with measurable disease who had no on-study response
+category (not evaluable or missing), computed from the counts of the response table of Finn et
+al., N Engl J Med 2020;382:1894 (independent review, RECIST 1.1): 6.7 % with atezolizumab +
+bevacizumab, 32 of 159 with sorafenib (an open-label control arm). SHARP's figure was not found
+(0: only deaths before the first scan). Used as the arm's withdrawal before the first assessment
+(:func:`~exoresist.cohort.endpoints.endpoints`); kept apart from the shared calibration table."""
+
+
 def targets() -> list[Target]:
     """The calibration targets (SHARP and IMbrave150)."""
-    return targets_from_table(_csv(), lambda text: ARM_LABELS[text])
+    return [
+        replace(t, withdrawal_share=NO_ASSESSMENT.get((t.trial, t.arm), 0.0))
+        for t in targets_from_table(_csv(), lambda text: ARM_LABELS[text])
+    ]
+
+
+def withdrawal_share(ts: Sequence[Target], trial: str, arm: str) -> float:
+    """The withdrawal before the first assessment of a trial's arm, from its targets (0 without)."""
+    return next((t.withdrawal_share for t in ts if t.trial == trial and t.arm == arm), 0.0)
 
 
 def within_tolerance(t: Target, simulated: float) -> bool:
@@ -201,16 +223,18 @@ def fast_table(pop: Population, cohort: CohortParameters, ts: Sequence[Target] |
     """Simulated against published for every target on the population's trajectories (numpy statistics)."""
     disease = DiseaseParameters.from_cohort(cohort.as_dict())
     frames: dict[tuple[str, str], pd.DataFrame] = {}
+    ts = ts or targets()
 
     def frame(trial: str, arm: str) -> pd.DataFrame:
         key = (trial, arm)
         if key not in frames:
-            f = endpoints(pop.trajectories[arm], disease, LATER_LINE_SHARES[TRIAL_ERA.get(trial, "modern")][0])
+            later = LATER_LINE_SHARES[TRIAL_ERA.get(trial, "modern")][0]
+            f = endpoints(pop.trajectories[arm], disease, later, withdrawal_share(ts, trial, arm))
             frames[key] = f[f["ok"]]
         return frames[key]
 
     rows = []
-    for t in ts or targets():
+    for t in ts:
         if t.endpoint.endswith("_hr"):
             a, r = frame(t.trial, t.arm), frame(t.trial, t.reference or "")
             ep = t.endpoint.removesuffix("_hr")
@@ -242,12 +266,13 @@ def _row(t: Target, sim: float, lo: float = math.nan, hi: float = math.nan) -> d
     }
 
 
-NOT_FITTED = {("IMbrave150", "sorafenib", "dcr"), ("IMbrave150", "sorafenib", "orr")}
-"""Figures the fit leaves out (they are still checked): IMbrave150's sorafenib arm was open-label
-and 20 % of its patients had no on-study response category (32 of 159 with measurable disease,
-computed from the published counts), against 6.7 % with atezolizumab + bevacizumab; its disease
-control and response rates count those patients as failures. The model simulates no withdrawal
-before the first scan, so fitting those two rates would distort the tumour dynamics instead."""
+NOT_FITTED = {("IMbrave150", "sorafenib", "orr")}
+"""Figures the fit leaves out (they are still checked): IMbrave150's sorafenib response rate (11.9 %)
+and SHARP's (2 %) are the same drug in one simulated population, which cannot give both (the model
+represents no difference between the two trials' readings of the scans); fitting both would only
+pull the sorafenib dynamics between them. The arm's disease-control rate is fitted: its patients
+without an on-study assessment (20 %) are simulated as withdrawals before the first scan
+(:data:`NO_ASSESSMENT`)."""
 
 
 def loss(table: pd.DataFrame, ts: Sequence[Target] | None = None) -> float:
@@ -458,6 +483,9 @@ def trial_configs(
             later_line_share=share,
             reference=ref,
             arm_sizes=tuple(max(sizes[a], 10) if sizes[a] else n for a in arms),
+            withdrawal_shares=tuple(withdrawal_share(mine, trial, a) for a in arms)
+            if any(t.withdrawal_share for t in mine)
+            else None,
         )
     return out
 
@@ -528,10 +556,17 @@ def markdown(table: pd.DataFrame, fit_record: dict[str, Any] | None, figure: str
         "death, later lines, and the reading of the scans: measurement error and the complete-response",
         "threshold) on fixed simulated trajectories, the dynamics parameters (growth, immune killing, immune",
         "escape, drug-induced resistance, T-cell recruitment of the two immune classes) by simulating",
-        "again. IMbrave150's sorafenib response and",
-        "disease-control rates are checked but left out of the loss: a fifth of that open-label arm had no",
-        "on-study response category (32 of 159 with measurable disease), which the model, simulating no",
-        "withdrawal before the first scan, cannot reproduce.",
+        "again.",
+        "",
+        "Patients without an on-study assessment: in IMbrave150 6.7 % of the atezolizumab + bevacizumab arm",
+        "and a fifth of the open-label sorafenib arm (32 of 159 with measurable disease) had no on-study",
+        "response category, and the published response and disease-control rates count them as failures.",
+        "Each simulated arm of IMbrave150 withdraws that share of its patients alive at the first scan",
+        "before it (not evaluable; PFS and TTP censored at baseline; survival followed), so its simulated",
+        "not-evaluable share is the published one plus its deaths before the first scan among the rest.",
+        "SHARP's figure was not found (its arms withdraw no one). IMbrave150's sorafenib response rate is",
+        "checked but left out of the loss: SHARP reports 2 % and IMbrave150 11.9 % for the same drug, which",
+        "one simulated population cannot both give.",
         "",
         "Arms of a virtual trial are different patients (as after randomisation), so the intervals of the",
         "hazard ratios have the spread of a real trial's.",

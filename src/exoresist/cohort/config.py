@@ -36,6 +36,8 @@ class TrialConfig:
     (IMbrave150's baseline table); ``later_line_share`` is the share of progressing patients who
     receive a later line (default: the modern-era figure of :data:`LATER_LINE_SHARES`).
     ``reference`` is the arm hazard ratios are computed against (default: the first arm).
+    ``withdrawal_shares`` gives, per arm, the share of patients alive at the first assessment who
+    leave before it (a published arm's patients with no on-study response category; default none).
     """
 
     arms: tuple[str, ...]
@@ -53,6 +55,7 @@ class TrialConfig:
     arm_sizes: tuple[int, ...] | None = None  # per arm, <= patients: the size of each arm in a replicate
     samples: tuple[str, ...] = ()  # species or derived names read per patient (biomarkers), see simulate.sampled
     sample_days: tuple[float, ...] = ()  # days after baseline at which ``samples`` are read
+    withdrawal_shares: tuple[float, ...] | None = None  # per arm: leave before the first assessment
 
     @property
     def target(self) -> BaselineTable:
@@ -62,6 +65,13 @@ class TrialConfig:
     @property
     def later_line(self) -> float:
         return LATER_LINE_SHARES["modern"][0] if self.later_line_share is None else self.later_line_share
+
+    def withdrawal(self, label: str) -> float:
+        """The share of an arm's patients who leave before the first assessment (0 unless set)."""
+        if self.withdrawal_shares is None:
+            return 0.0
+        labels = [a.strip() for a in self.arms]
+        return self.withdrawal_shares[labels.index(label)] if label in labels else 0.0
 
     @property
     def total_patients(self) -> int:
@@ -108,6 +118,12 @@ class TrialConfig:
             raise TrialError(
                 f"arm sizes {list(self.arm_sizes)} must give each of the {len(arms)} arms 1 to {self.patients} patients"
             )
+        if self.withdrawal_shares is not None and (
+            len(self.withdrawal_shares) != len(arms) or not all(0 <= w < 1 for w in self.withdrawal_shares)
+        ):
+            raise TrialError(
+                f"withdrawal shares {list(self.withdrawal_shares)} must give each of the {len(arms)} arms a share in [0, 1)"
+            )
         if self.reference is not None and self.reference not in labels:
             raise TrialError(f"reference arm '{self.reference}' is not one of the arms: {', '.join(labels)}")
         return arms
@@ -133,6 +149,8 @@ class TrialConfig:
             out["replicates"] = self.replicates
         if self.later_line_share is not None:
             out["later_line_share"] = self.later_line_share
+        if self.withdrawal_shares is not None:
+            out["withdrawal_shares"] = list(self.withdrawal_shares)
         if self.baseline is not None:
             out["baseline"] = {
                 "shares": {f: {lv: x.share for lv, x in levels.items()} for f, levels in self.baseline.shares.items()},

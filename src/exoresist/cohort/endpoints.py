@@ -81,14 +81,22 @@ def _at(times: np.ndarray, values: np.ndarray, when: np.ndarray) -> np.ndarray:
     return out
 
 
-def endpoints(traj: Trajectories, disease: DiseaseParameters, later_line_share: float) -> pd.DataFrame:
+def endpoints(
+    traj: Trajectories, disease: DiseaseParameters, later_line_share: float, withdrawal_share: float = 0.0
+) -> pd.DataFrame:
     """One row per patient: baseline and best change of the sum of diameters, best overall
     response, PFS, TTP, OS (months, with event flags), how progression was found, duration of
     response, whether a later line followed, and the tumour-related share of the death hazard.
 
     Each assessment falls on the patient's own day within the visit window of its scheduled day
     (:data:`~exoresist.cohort.population.SCAN_WINDOW_DAY`); RECIST is applied to the sum of
-    diameters on those days, and events are dated on them."""
+    diameters on those days, and events are dated on them.
+
+    ``withdrawal_share``: the share of patients alive at the first assessment who leave before it
+    (a published arm's patients with no on-study response category): they are not evaluable, their
+    PFS and TTP are censored at baseline (their last assessment) and their survival is still
+    followed. It is an observation of the trial, not of the tumour: their tumour and death are
+    simulated as for everyone."""
     times = traj.times_day
     end_day = float(times[-1])
     follow_month = end_day / DAYS_PER_MONTH
@@ -121,6 +129,9 @@ def endpoints(traj: Trajectories, disease: DiseaseParameters, later_line_share: 
     dead_before = np.isfinite(death)[:, None] & (scans > death[:, None])
     codes = np.where(dead_before, NOT_ASSESSED, codes).astype(np.int8)
     codes[:, 0] = NOT_ASSESSED
+    alive_at_first = ~dead_before[:, 1] if nominal.size > 1 else np.ones(n, dtype=bool)
+    withdrawn = alive_at_first & (traj.randoms["withdrawal_u"] < withdrawal_share)
+    codes[withdrawn] = NOT_ASSESSED
     final = dataclasses.replace(batch, codes=codes)
     pd_day = _first_pd_day(codes, scans)
     bor = best_overall_response_batch(final, sd_min_duration_day=SD_MIN_DAY)
@@ -130,12 +141,14 @@ def endpoints(traj: Trajectories, disease: DiseaseParameters, later_line_share: 
     by_new_lesion = progressed & (pd_scan >= first_nl_scan)
     death_inf = np.where(np.isfinite(death), death, np.inf)
     pfs_day = np.fmin(np.where(progressed, pd_day, np.inf), death_inf)
-    pfs_event = np.isfinite(pfs_day)
+    pfs_event = np.isfinite(pfs_day) & ~withdrawn
     ttp_event = progressed & (pd_day <= death_inf)
-    ttp_month = np.where(ttp_event, pd_day, np.fmin(death_inf, end_day)) / DAYS_PER_MONTH
+    ttp_month = np.where(ttp_event, pd_day, np.where(withdrawn, 0.0, np.fmin(death_inf, end_day))) / DAYS_PER_MONTH
     os_event = np.isfinite(death)
     # best change: post-baseline assessments up to progression, before death
-    window = (nominal[None, :] > 0) & ~dead_before & (scans <= np.where(progressed, pd_day, np.inf)[:, None])
+    window = (
+        (nominal[None, :] > 0) & ~dead_before & ~withdrawn[:, None] & (scans <= np.where(progressed, pd_day, np.inf)[:, None])
+    )
     change = 100.0 * (sld_scan / sld_scan[:, :1] - 1.0)
     best_change = np.where(window.any(axis=1), np.min(np.where(window, change, np.inf), axis=1), np.nan)
     responded = (bor == Response.PR) | (bor == Response.CR)
@@ -152,7 +165,7 @@ def endpoints(traj: Trajectories, disease: DiseaseParameters, later_line_share: 
             "baseline_sld_mm": sld_scan[:, 0],
             "best_change_pct": best_change,
             "bor": names[bor],
-            "pfs_month": np.where(pfs_event, pfs_day / DAYS_PER_MONTH, follow_month),
+            "pfs_month": np.where(pfs_event, pfs_day / DAYS_PER_MONTH, np.where(withdrawn, 0.0, follow_month)),
             "pfs_event": pfs_event,
             "ttp_month": ttp_month,
             "ttp_event": ttp_event,
@@ -164,6 +177,7 @@ def endpoints(traj: Trajectories, disease: DiseaseParameters, later_line_share: 
             "dor_month": dor_month,
             "dor_event": dor_event,
             "later_line": later_line & progressed,
+            "withdrawn": withdrawn,
             "death_tumour_share": deaths.tumour_share,
             "ok": traj.ok,
             "message": list(traj.messages),

@@ -403,12 +403,14 @@ def draw_candidates(
     uniforms = np.empty((n, n_uniform))
     measurement = np.empty((n, MAX_SCANS))
     immune_u = np.empty(n)
+    withdrawal_u = np.empty(n)
     for i in range(n):
         rng = np.random.default_rng(np.random.SeedSequence([seed, stream, int(slots_arr[i]), int(att[i])]))
         normals[i] = rng.standard_normal(n_normal)
         uniforms[i] = rng.random(n_uniform)
         measurement[i] = rng.standard_normal(MAX_SCANS)  # drawn after the others: they keep their values
-        immune_u[i] = rng.random()  # drawn last, for the same reason
+        immune_u[i] = rng.random()  # drawn after those, for the same reason
+        withdrawal_u[i] = rng.random()  # and this one last
     cov = draw_covariates(normals[:, :N_FACTORS], target)
     params: dict[str, np.ndarray] = {}
     log_growth = np.log(cohort["growth_median_per_day"]) + cohort["growth_sigma"] * normals[:, N_FACTORS]
@@ -449,6 +451,8 @@ def draw_candidates(
         "scan_jitter_day": SCAN_WINDOW_DAY * (2.0 * u[:, 4 : 4 + MAX_SCANS] - 1.0),
         "lesion_z": normals[:, N_FACTORS + 1],
         "measurement_z": np.clip(measurement, -MEASUREMENT_Z_CLIP, MEASUREMENT_Z_CLIP),
+        "inflamed": inflamed.astype(float),
+        "withdrawal_u": withdrawal_u,
     }
     return Candidates(slots_arr, att, params, cov, randoms)
 

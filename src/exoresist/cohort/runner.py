@@ -314,6 +314,7 @@ def run_trial(
             "replicates": config.replicates,
             "reference_arm": config.reference_arm,
             "later_line_share": config.later_line,
+            **({"withdrawal_shares": {a: config.withdrawal(a) for a in labels}} if config.withdrawal_shares is not None else {}),
             "months": config.months,
             "seed": config.seed,
             "model_version": MODEL_VERSION,

@@ -105,6 +105,7 @@ def columns(ctx: RowContext) -> list[Column]:
         Column("dor_month", "f", 0.0, t_hi, nan_ok=True),
         Column("dor_event", "b"),
         Column("later_line", "b"),
+        Column("withdrawn", "b"),
         Column("death_tumour_share", "f", 0.0, 1.0, nan_ok=True),
         Column("ok", "b"),
         Column("message", "O"),

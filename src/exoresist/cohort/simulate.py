@@ -170,7 +170,7 @@ def _post_sorafenib(
     # fresh outcome thresholds for the second-line trial, from the patient's own stream
     fresh = np.array(
         [
-            np.random.default_rng(np.random.SeedSequence([config.seed, STREAM_SECOND_LINE, int(s), int(a)])).random(3)
+            np.random.default_rng(np.random.SeedSequence([config.seed, STREAM_SECOND_LINE, int(s), int(a)])).random(4)
             for s, a in zip(patients.slots, patients.attempts, strict=True)
         ]
     )
@@ -179,6 +179,7 @@ def _post_sorafenib(
         "death_e": -np.log1p(-fresh[:, 0]),
         "lesion_e": -np.log1p(-fresh[:, 1]),
         "later_line_u": fresh[:, 2],
+        "withdrawal_u": fresh[:, 3],
     }
     patients = Candidates(patients.slots, patients.attempts, patients.params, patients.covariates, randoms)
     states = np.stack([c[2] for c in chosen])
@@ -215,7 +216,7 @@ def simulate_chunk(
     frames = []
     for arm in arms:
         sim = simulate_arm(kb, config, arm, cohort)
-        frame = endpoints(sim.trajectories, disease, config.later_line)
+        frame = endpoints(sim.trajectories, disease, config.later_line, config.withdrawal(arm.label))
         contributions(kb, sim, frame)
         frame.insert(0, "arm", arm.label)
         frame.insert(1, "patient", cohort.patients.slots.astype(np.int64))
@@ -307,7 +308,7 @@ def knockout_delays(
     cf_cohort = Cohort(cf, cohort.tvdt_day[rows], cohort.start_day, cohort.end_day, states)
     res = _run(kb, sim.spec, config.cohort, cf, sim.grid, cf_cohort)
     disease = DiseaseParameters.from_cohort(config.cohort.as_dict())
-    cf_frame = endpoints(_trajectories(res, cohort.start_day, cf), disease, config.later_line)
+    cf_frame = endpoints(_trajectories(res, cohort.start_day, cf), disease, config.later_line, config.withdrawal(sim.arm.label))
     delay = cf_frame["ttp_month"].to_numpy() - frame["ttp_month"].to_numpy()[rows]
     delay = np.where(res.ok, delay, np.nan)
     for (i, rid, _), d in zip(pairs, delay.tolist(), strict=True):

@@ -6,7 +6,9 @@ Each arm's text is read as a model arm: first as it stands (``lenvatinib``,
 ``lenvatinib``; "nivolumab 240 mg q2w + ipilimumab 3 mg/kg" -> ``nivolumab+ipilimumab``); an
 optional ``model_arm`` column overrides it. ``line`` 2 trials are simulated in the post-sorafenib
 population; an optional ``later_line_share`` column sets a trial's share of progressing patients
-given a later line (default: the modern-era figure).
+given a later line (default: the modern-era figure), and an optional ``no_assessment_percent``
+column an arm's share of patients with no on-study response category (they are simulated as
+leaving before the first scan; default none).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ NUMERIC = (
     "cr_percent",
     "dcr_percent",
     "later_line_share",
+    "no_assessment_percent",
 )
 _DOSE = re.compile(
     r"\b(\d+(\.\d+)?|mg|g|kg|m2|mg/kg|mg/m2|mg/day|q\d+w|qd|bid|daily|once|twice|every|weeks?|days?|doses?|x|iv|po|oral)\b",
@@ -74,6 +77,12 @@ def read_trials_csv(path: Path | str) -> pd.DataFrame:
             row = int(bad.to_numpy().nonzero()[0][0]) + 2
             raise TrialError(f"{path}:{row}: column {col}: '{frame[col][bad].iloc[0]}' is not a number")
         frame[col] = values
+    if "no_assessment_percent" in frame.columns:
+        out = frame["no_assessment_percent"].notna() & ~frame["no_assessment_percent"].between(0, 100, inclusive="left")
+        if out.any():
+            row = int(out.to_numpy().nonzero()[0][0]) + 2
+            value = frame["no_assessment_percent"][out].iloc[0]
+            raise TrialError(f"{path}:{row}: column no_assessment_percent: {value:g} is not a percentage in [0, 100)")
     for col in ("trial", "arm"):
         empty = frame[col].isna() | (frame[col].astype(str).str.strip() == "")
         if empty.any():

@@ -50,6 +50,7 @@ _META_LABELS = {
     "months": "Follow-up (months)",
     "reference_arm": "Reference arm",
     "later_line_share": "Share given a later line after progression",
+    "withdrawal_shares": "Share leaving before the first scan, by arm",
     "seed": "Random seed",
     "model_version": "Model version",
     "date": "Date",
@@ -88,7 +89,13 @@ def _meta_rows(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
     for key, label in _META_LABELS.items():
         if key in meta:
             value = meta[key]
-            rows.append((label, fmt.duration(value) if key == "wall_time_s" else str(value)))
+            if key == "wall_time_s":
+                text = fmt.duration(value)
+            elif isinstance(value, Mapping):
+                text = "; ".join(f"{k} {fmt.percent(v)}" for k, v in value.items())
+            else:
+                text = str(value)
+            rows.append((label, text))
     return rows
 
 
