@@ -185,11 +185,24 @@ def _lesion_day(
     return float(new_lesion_day(DAILY, volume[None, :], cov, np.array([threshold]), np.array([frailty_z]), disease(**params))[0])
 
 
-def test_shrinking_tumour_makes_no_new_lesions() -> None:
+def test_shrinking_tumour_makes_no_new_lesions_without_the_constant_hazard() -> None:
     shrinking = np.exp(-0.01 * DAILY)
     assert math.isnan(_lesion_day(shrinking, 1e-9, new_lesion_per_month=2.0))
     still = np.ones_like(DAILY)
     assert math.isnan(_lesion_day(still, 1e-9, new_lesion_per_month=2.0))
+
+
+def test_constant_new_lesion_hazard_acts_whatever_the_tumour_does() -> None:
+    """With a constant part b per month, a shrinking tumour reaches threshold e at e / b months; a
+    growing one adds its growth term to it."""
+    b, e = 0.05, 0.1
+    shrinking = np.exp(-0.01 * DAILY)
+    got = _lesion_day(shrinking, e, new_lesion_per_month=2.0, new_lesion_base_per_month=b)
+    assert got == pytest.approx(e / b * DAYS_PER_MONTH, rel=1e-6)
+    r, rate = 0.01, 0.5
+    growing = np.exp(r * DAILY)
+    both = _lesion_day(growing, 1.0, new_lesion_per_month=rate, new_lesion_base_per_month=b)
+    assert both == pytest.approx(1.0 / (rate * r + b / DAYS_PER_MONTH), rel=1e-6)
 
 
 def test_new_lesion_hazard_is_proportional_to_growth() -> None:

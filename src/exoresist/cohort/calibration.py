@@ -5,7 +5,7 @@ Targets come from ``data/calibration_trials.csv`` (a copy of the project's share
 shipped so that no run depends on files outside the package). Both trials are simulated on one
 virtual first-line population drawn to IMbrave150's baseline table (SHARP's table was not found,
 ``docs/calibration.md``); the trials differ in era: no patient of SHARP (enrolled 2005-2006)
-received an approved later line, a fifth of modern patients do (:data:`~exoresist.cohort.disease.LATER_LINE_SHARES`).
+received an approved later line, about a third of modern trial patients do (:data:`~exoresist.cohort.disease.LATER_LINE_SHARES`).
 
 Only cohort-level disease parameters move (:data:`FITTED_DYNAMICS`, :data:`FITTED_OUTCOMES`); drug
 parameters are never fitted here. Method: common random numbers (one seed, the same virtual patients
@@ -65,6 +65,7 @@ FITTED_DYNAMICS = (
 """Cohort parameters that change the simulated tumours (each evaluation simulates again)."""
 FITTED_OUTCOMES = (
     "new_lesion_per_month",
+    "new_lesion_base_per_month",
     "new_lesion_frailty_sd",
     "death_tumour_scale_month",
     "death_tumour_size_power",
@@ -546,7 +547,9 @@ def markdown(table: pd.DataFrame, fit_record: dict[str, Any] | None, figure: str
         "Both trials are simulated on one virtual first-line population drawn to IMbrave150's baseline table",
         "(SHARP's baseline table was not found; SHARP allowed ECOG 2, which the simulated population lacks).",
         "The trials differ in era: no SHARP patient (enrolled 2005-2006) received an approved later line;",
-        "a fifth of modern patients do (real-world shares; no trial figure was found). Every published number",
+        "36 % of modern trial patients do (the share given systemic therapy after leaving REFLECT, a",
+        "first-line phase III trial, as tabulated by Merle et al., Hepatoma Res 2020; the real-world share is",
+        "about 20 %; no IMbrave150 figure was found). Every published number",
         "of `src/exoresist/cohort/data/calibration_trials.csv` is a target. Only cohort-level disease parameters",
         "are fitted; drug parameters are not, and nothing is fitted to any other trial.",
         "",

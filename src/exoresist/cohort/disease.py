@@ -70,10 +70,12 @@ NEW_LESION_HAZARD_RATIOS: dict[tuple[str, str], float] = {("mvi", "yes"): 1.5, (
 """Hazard ratios of a new lesion by baseline factor (assumed)."""
 LATER_LINE_SHARES: dict[str, tuple[float, str]] = {
     "modern": (
-        0.20,
-        "real-world shares of patients given a later systemic line: 19 % after atezolizumab + bevacizumab "
-        "(Singal et al., Cancers 2023;15:5532) and 20.7 % after any first line (Lau-Min et al., JAMA Netw "
-        "Open 2025); no trial figure was found",
+        0.36,
+        "trial share of patients given systemic therapy after leaving a first-line phase III trial: 32.6 % "
+        "and 38.7 % of the two arms of REFLECT (Kudo et al., Lancet 2018), as tabulated by Merle et al., "
+        "Hepatoma Res 2020;6:60, Table 3 (mean 36 %; a share of all patients, taken as the share of those "
+        "progressing); real-world shares are lower, 19-21 % (Singal et al., Cancers 2023;15:5532; Lau-Min et "
+        "al., JAMA Netw Open 2025). Only this conduct figure is taken from REFLECT, none of its outcomes",
     ),
     "pre-2017": (0.0, "assumed: no second-line therapy was approved for HCC before 2017 (SHARP enrolled in 2005-2006)"),
 }
@@ -95,6 +97,7 @@ class DiseaseParameters:
     post_progression_hr: float
     measurement_sd: float = 0.0
     cr_lesion_mm: float = 5.0
+    new_lesion_base_per_month: float = 0.0
 
     @staticmethod
     def from_cohort(values: Mapping[str, float]) -> DiseaseParameters:
@@ -108,6 +111,7 @@ class DiseaseParameters:
             post_progression_hr=values["post_progression_hr"],
             measurement_sd=values["measurement_sd"],
             cr_lesion_mm=values["cr_lesion_mm"],
+            new_lesion_base_per_month=values.get("new_lesion_base_per_month", 0.0),
         )
 
 
@@ -161,16 +165,18 @@ def new_lesion_day(
     p: DiseaseParameters,
 ) -> np.ndarray:
     """Day (relative to baseline) of the first new lesion or non-target progression; NaN if none by
-    the last time. The hazard is proportional to the net growth rate of the tumour (occult lesions
-    grow like the measured ones, so a tumour that stops growing stops making new lesions, and a
-    shrinking one makes none), times :data:`NEW_LESION_HAZARD_RATIOS` and a log-normal frailty
-    (``frailty_z``: the patient's standard normal)."""
+    the last time. The hazard has a part proportional to the net growth rate of the tumour (occult
+    lesions grow like the measured ones, so a tumour that stops growing makes fewer new lesions) and
+    a small constant part (``new_lesion_base_per_month``: occult clones that escape whatever the
+    measured lesions do, as in the mixed responses seen under immunotherapy), both times
+    :data:`NEW_LESION_HAZARD_RATIOS` and a log-normal frailty (``frailty_z``: the patient's standard
+    normal)."""
     sd = p.new_lesion_frailty_sd
     factor = np.exp(sd * frailty_z - sd * sd / 2)  # log-normal frailty with mean 1
     for (f, level), hr in NEW_LESION_HAZARD_RATIOS.items():
         factor = factor * np.where(cov.flag(f, level) > 0, hr, 1.0)
     growth = np.maximum(tumour_growth_per_month(times_day, volume), 0.0)
-    rate = p.new_lesion_per_month / DAYS_PER_MONTH * factor[:, None] * growth
+    rate = (p.new_lesion_base_per_month + p.new_lesion_per_month * growth) / DAYS_PER_MONTH * factor[:, None]
     steps = 0.5 * (rate[:, 1:] + rate[:, :-1]) * np.diff(times_day)[None, :]
     cum = np.concatenate([np.zeros((cov.n, 1)), np.cumsum(steps, axis=1)], axis=1)
     return _first_crossing(cum, threshold, times_day)

@@ -157,6 +157,16 @@ COHORT_PARAMETERS: tuple[Parameter, ...] = (
         " log-volume growth per month)",
     ),
     _p(
+        "new_lesion_base_per_month",
+        0.01,
+        0.001,
+        0.1,
+        "1/month",
+        "assumed",
+        "hazard of a new lesion or unequivocal non-target progression whatever the measured tumour does (occult"
+        " clones; mixed responses)",
+    ),
+    _p(
         "new_lesion_frailty_sd",
         1.0,
         0.1,
