@@ -143,11 +143,13 @@ def test_calibration_one_panel_per_unit(trial: TrialData) -> None:
         rows = cal[cal["unit"] == unit]
         assert np.asarray(points.get_xdata()).size == len(rows)
         for text in ax.texts:
-            k = int(text.get_text())
-            row = cal.iloc[k - 1]
-            assert row["unit"] == unit
-            assert text.xy == pytest.approx((row["published"], row["simulated"]))
-            seen.add(k)
+            ks = [int(k) for k in text.get_text().split(", ")]
+            first = cal.iloc[ks[0] - 1]
+            x, y = text.get_position()
+            assert x > first["published"] and y > first["simulated"]  # right of and above its first point
+            for k in ks:
+                assert cal.iloc[k - 1]["unit"] == unit and k not in seen
+                seen.add(k)
     finite = cal[np.isfinite(cal["published"].astype(float)) & np.isfinite(cal["simulated"].astype(float))]
     assert seen == {i + 1 for i in finite.index}
 
@@ -189,3 +191,20 @@ def test_figure_inputs_are_checked(trial: TrialData) -> None:
 
 def test_format_doctests() -> None:
     assert doctest.testmod(formatting).failed == 0
+
+
+def test_calibration_labels_of_coinciding_points_are_joined() -> None:
+    from exoresist.report.figures import _label_groups
+
+    groups = _label_groups([1, 2, 3, 4], np.array([0.0, 0.5, 40.0, np.nan]), np.array([0.0, 0.3, 41.0, 1.0]), 2.0)
+    assert groups == {(0.0, 0.0): [1, 2], (40.0, 41.0): [3]}
+
+
+def test_calibration_labels_that_would_overlap_are_moved_up() -> None:
+    from exoresist.report.figures import _label_positions
+
+    (a, b) = _label_positions({(0.0, 0.0): [3, 4, 8, 9, 19], (10.0, 1.0): [18]}, 90.0)
+    assert a[2] == "3, 4, 8, 9, 19" and b[2] == "18"
+    assert b[1] > a[1] + 90.0 / 30 - 1.0  # the second would cross the first's box: a line higher
+    (c,) = _label_positions({(40.0, 41.0): [11]}, 90.0)
+    assert c[0] > 40.0 and c[1] > 41.0

@@ -496,21 +496,21 @@ def compare_runs(runs: Mapping[str, TrialRun], ts: Sequence[Target]) -> pd.DataF
     rows = []
     for t in ts:
         run = runs[t.trial]
-        figure = t.endpoint.replace("_median", "_median")
         match = [
             r
             for r in run.replicates
-            if r["figure"] == figure and r["arm"] == t.arm and (r["reference"] or None) == (t.reference or None)
+            if r["figure"] == t.endpoint and r["arm"] == t.arm and (r["reference"] or None) == (t.reference or None)
         ]
         if match:
             r = match[0]
-            rows.append(_row(t, r["median"], r["pi_low"], r["pi_high"]))
+            row = _row(t, r["median"], r["pi_low"], r["pi_high"])
         else:  # one replicate: the trial's own figure, no interval
             from exoresist.cohort.statistics import figure_value
 
             arm = next(a for a in run.arms if a["arm"] == t.arm)
             comp = next((c for c in run.comparisons if c["arm"] == t.arm and c["reference"] == t.reference), None)
-            rows.append(_row(t, figure_value(arm, comp if t.endpoint.endswith("_hr") else None, figure)))
+            row = _row(t, figure_value(arm, comp if t.endpoint.endswith("_hr") else None, t.endpoint))
+        rows.append({**row, "replicates": run.config.replicates})
     return pd.DataFrame(rows)
 
 

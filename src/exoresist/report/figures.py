@@ -390,10 +390,43 @@ def short_target_label(row: pd.Series[Any] | dict[str, Any]) -> str:
     return f"{row['trial']} {row['arm']} {row['endpoint']}"
 
 
+def _label_groups(
+    numbers: Sequence[int], xs: np.ndarray, ys: np.ndarray, distance: float
+) -> dict[tuple[float, float], list[int]]:
+    """Point numbers grouped by position: points closer than ``distance`` (data units) to a group's
+    first point share one label there ("3, 4, 8"), so no number is printed over another."""
+    groups: dict[tuple[float, float], list[int]] = {}
+    for k, x, y in zip(numbers, xs, ys, strict=True):
+        if not (math.isfinite(x) and math.isfinite(y)):
+            continue
+        near = next((g for g in groups if math.hypot(g[0] - x, g[1] - y) < distance), None)
+        groups.setdefault(near or (float(x), float(y)), []).append(int(k))
+    return groups
+
+
+def _label_positions(groups: Mapping[tuple[float, float], list[int]], span: float) -> list[tuple[float, float, str]]:
+    """Where each group's label goes (data units): just right of and above its point, moved up a
+    line at a time while its box (estimated from the text length: an axis holds about 70
+    characters) overlaps a label already placed."""
+    char_w, line_h = span / 70, span / 30
+    placed: list[tuple[float, float, float, float]] = []
+    out = []
+    for (x, y), ks in sorted(groups.items()):
+        text = ", ".join(map(str, ks))
+        x0, y0 = x + span * 0.012, y + span * 0.006
+        w = char_w * len(text)
+        while any(x0 < b[1] and b[0] < x0 + w and y0 < b[3] and b[2] < y0 + line_h for b in placed):
+            y0 += line_h
+        placed.append((x0, x0 + w, y0, y0 + line_h))
+        out.append((x0, y0, text))
+    return out
+
+
 def calibration_figure(calibration: pd.DataFrame) -> Figure:
     """Simulated against published value of each target, one panel per unit (months, percent,
     hazard ratio); points on the grey y = x line agree with the trial. Each point carries its number
-    in the table of the report (numbers, not names, so no label can hide another) and, when the
+    in the table of the report (numbers, not names; points that nearly coincide share one label, so
+    no number is printed over another) and, when the
     table has them, a vertical bar for the 90 % prediction interval of the simulated trials."""
     validate_calibration(calibration)
     units = [u for u in UNIT_TITLES if (calibration["unit"] == u).any()]
@@ -423,9 +456,9 @@ def calibration_figure(calibration: pd.DataFrame) -> Figure:
                 if math.isfinite(a) and math.isfinite(b):
                     ax.plot([x, x], [a, b], color="#0072B2", lw=1.0, alpha=0.45)
         ax.plot(pub, sim, ls="none", marker=UNIT_MARKERS[unit], ms=7, color="#0072B2", mec="white", mew=0.6)
-        for k, x, y in zip(numbers[rows.index], pub, sim, strict=True):
-            if math.isfinite(x) and math.isfinite(y):
-                ax.annotate(str(k), (x, y), xytext=(5, 3), textcoords="offset points", fontsize=_FONT - 2, color="#333333")
+        groups = _label_groups(numbers[rows.index].tolist(), pub, sim, (hi - lo) / 25)
+        for tx, ty, text in _label_positions(groups, hi - lo):
+            ax.text(tx, ty, text, fontsize=_FONT - 2, color="#333333", va="bottom", ha="left")
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
         ax.set_aspect("equal", adjustable="box")

@@ -67,6 +67,21 @@ def misfit_lines(calibration: pd.DataFrame) -> list[str]:
     return out
 
 
+def _check_size(calibration: pd.DataFrame) -> str:
+    """How many virtual trials the check behind the misfits ran (a small check moves more)."""
+    from exoresist.cohort.calibration import DEFAULT_REPLICATES
+
+    if "replicates" not in calibration or calibration.empty:
+        return ""
+    n = int(calibration["replicates"].max())
+    shipped = f"docs/calibration.md gives the shipped {DEFAULT_REPLICATES}-trial check, whose medians and intervals can differ"
+    return (
+        f" ({n} virtual trials per published trial; {shipped})"
+        if n != DEFAULT_REPLICATES
+        else f" ({n} virtual trials per published trial)"
+    )
+
+
 def published_medians(population: str, arms: Sequence[str]) -> dict[str, dict[str, list[tuple[str, float]]]]:
     """Published medians (months) of the calibration trials' arms that match an arm of this trial."""
     if population != "first-line":
@@ -103,7 +118,7 @@ def write_report(
     if calibration is not None:
         misses = misfit_lines(calibration)
         if misses:
-            limitations.append("Measured misfits of the calibration check: " + "; ".join(misses) + ".")
+            limitations.append(f"Measured misfits of the calibration check{_check_size(calibration)}: " + "; ".join(misses) + ".")
     meta["limitations"] = limitations
     patients = run.patients[run.patients["ok"]]
     labels = [a["arm"] for a in run.arms]
