@@ -37,3 +37,19 @@ def test_the_check_size_is_stated_and_a_small_check_points_to_the_shipped_one() 
     assert small.startswith(" (5 virtual trials per published trial;") and "docs/calibration.md" in small
     assert _check_size(_table(DEFAULT_REPLICATES)) == f" ({DEFAULT_REPLICATES} virtual trials per published trial)"
     assert _check_size(_table(5).drop(columns="replicates")) == ""
+
+
+def test_limitations_follow_the_run_withdrawal_and_knockouts() -> None:
+    from exoresist.cohort.config import TrialConfig
+    from exoresist.report.trial_report import (
+        ATTRIBUTION_LIMITATION,
+        KNOCKOUT_LIMITATION,
+        NO_WITHDRAWAL_LIMITATION,
+        WITHDRAWAL_LIMITATION,
+        run_limitations,
+    )
+
+    plain = run_limitations(TrialConfig(("sorafenib",)))
+    assert NO_WITHDRAWAL_LIMITATION in plain and ATTRIBUTION_LIMITATION in plain and WITHDRAWAL_LIMITATION not in plain
+    withdrawn = run_limitations(TrialConfig(("sorafenib",), withdrawal_shares=(0.2,), knockouts=True))
+    assert WITHDRAWAL_LIMITATION in withdrawn and KNOCKOUT_LIMITATION in withdrawn and NO_WITHDRAWAL_LIMITATION not in withdrawn

@@ -180,6 +180,7 @@ def km_figure(
     grid = fig.add_gridspec(2, 1, height_ratios=[5.0, 0.45 + 0.3 * len(fits)])
     ax = fig.add_subplot(grid[0])
     table = fig.add_subplot(grid[1], sharex=ax)
+    n_marks = 0  # published medians marked so far
     for f in fits:
         colour = colours[f.arm]
         sf = f.fitter.survival_function_
@@ -206,9 +207,18 @@ def km_figure(
             ax.plot([0.0, m, m], [0.5, 0.5, 0.0], ls="--", lw=0.9, color=colour, label=MEDIAN_LINE)
         for label, value in (published or {}).get(f.arm, []):
             ax.plot([value], [0.5], ls="none", marker="v", ms=9, mfc="white", mec=colour, mew=1.5, label="_published")
+            above = n_marks % 2 == 0  # alternate above and below the 50 % line, so neighbours do not overlap
             ax.annotate(
-                label, (value, 0.5), xytext=(0, 9), textcoords="offset points", ha="center", fontsize=_FONT - 2, color=colour
+                label,
+                (value, 0.5),
+                xytext=(0, 9 if above else -10),
+                textcoords="offset points",
+                ha="center",
+                va="bottom" if above else "top",
+                fontsize=_FONT - 2,
+                color=colour,
             )
+            n_marks += 1
     ax.set_xlim(0.0, horizon * 1.02)
     ax.set_ylim(0.0, 1.03)
     ax.set_yticks(np.linspace(0.0, 1.0, 6))

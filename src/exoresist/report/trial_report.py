@@ -22,19 +22,26 @@ LIMITATIONS = (
     "that published limits of agreement imply); a few stable tumours are therefore called progressing, or "
     "responding, by chance, as in real trials.",
     "The target lesions are equal spheres sharing the simulated tumour volume; new lesions and non-target "
-    "progression come from a hazard proportional to the tumour's net growth (documented in docs/trials.md), "
-    "not from simulated lesions.",
+    "progression come from a hazard that follows the tumour's net growth plus a small constant part (both "
+    "documented in docs/trials.md), not from simulated lesions.",
     "Death has two causes: a tumour-related hazard linked to the simulated tumour's size and growth and to the "
     "baseline factors (published hazard ratios), and liver failure driven by the ALBI score. Treatment acts on "
     "survival only through the tumour and a later line of therapy after progression; treatment continues after "
     "progression in the simulation.",
-    "No patient withdraws or misses a scan: 'not evaluable' counts only deaths before the first assessment. "
-    "Published response rates that count withdrawn patients as failures (IMbrave150's open-label sorafenib arm: "
-    "20 % had no on-study response category) are therefore higher in the simulation.",
     "Most exosome parameters and several drug parameters have no published value: they are marked 'assumed' in "
     "docs/parameters.md, carry prior ranges and enter the sensitivity analysis. Cohort-level disease parameters "
     "were calibrated on SHARP and IMbrave150 only (docs/calibration.md); both are simulated on IMbrave150's "
     "baseline table (SHARP's was not found).",
+)
+NO_WITHDRAWAL_LIMITATION = (
+    "No patient withdraws or misses a scan in this trial: 'not evaluable' counts only deaths before the first "
+    "assessment. Published response rates count patients without an on-study assessment as failures "
+    "(IMbrave150's open-label sorafenib arm: 20 % had no on-study response category), so they are lower than "
+    "these when such withdrawals are frequent; a trial table can give each arm's share (no_assessment_percent)."
+)
+WITHDRAWAL_LIMITATION = (
+    "Withdrawal before the first scan: the share of each arm given in the run settings leaves before the first "
+    "assessment (not evaluable; PFS and TTP censored at baseline; survival followed)."
 )
 ATTRIBUTION_LIMITATION = (
     "Mechanism attribution reads each record's effect term at the progression scan; it says which "
@@ -65,6 +72,12 @@ def misfit_lines(calibration: pd.DataFrame) -> list[str]:
             f"{r['unit']} against {float(r['published']):g} published ({why})"
         )
     return out
+
+
+def run_limitations(config: Any) -> list[str]:
+    """The model's limitations as they apply to a run of ``config`` (a :class:`~exoresist.cohort.config.TrialConfig`)."""
+    withdrawal = WITHDRAWAL_LIMITATION if config.withdrawal_shares is not None else NO_WITHDRAWAL_LIMITATION
+    return [*LIMITATIONS, withdrawal, KNOCKOUT_LIMITATION if config.knockouts else ATTRIBUTION_LIMITATION]
 
 
 def _check_size(calibration: pd.DataFrame) -> str:
@@ -114,7 +127,7 @@ def write_report(
     ``biomarkers`` (a biomarker evaluation's JSON dictionary) it has a biomarker section."""
     meta: dict[str, Any] = dict(run.meta)
     meta.setdefault("date", date.today().isoformat())
-    limitations = [*LIMITATIONS, KNOCKOUT_LIMITATION if run.config.knockouts else ATTRIBUTION_LIMITATION]
+    limitations = run_limitations(run.config)
     if calibration is not None:
         misses = misfit_lines(calibration)
         if misses:
