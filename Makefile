@@ -11,7 +11,9 @@ OUT := out
 # cached on import and every process would compile its imports again. A file compileall cannot
 # compile is left to the import (a message, not an error).
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile
-COMPILE := $(BIN)/python -m compileall -q -j 0 $(VENV)/lib src > /dev/null || echo "compileall: some files are left to compile on import"
+# The libraries' own test folders are left out: nothing imports them here, and they are about half of
+# the compilation (measured: 46 s with them, 23 s without, in a runtime environment).
+COMPILE := $(BIN)/python -m compileall -q -j 0 -x '/tests?/' $(VENV)/lib src > /dev/null || echo "compileall: some files are left to compile on import"
 
 .PHONY: install install-runtime demo test lint typecheck unit generated lock clean
 
