@@ -461,7 +461,6 @@ def draw_candidates(
         "scan_jitter_day": SCAN_WINDOW_DAY * (2.0 * u[:, 4 : 4 + MAX_SCANS] - 1.0),
         "lesion_z": normals[:, N_FACTORS + 1],
         "measurement_z": np.clip(measurement, -MEASUREMENT_Z_CLIP, MEASUREMENT_Z_CLIP),
-        "inflamed": inflamed.astype(float),
         "withdrawal_u": withdrawal_u,
     }
     return Candidates(slots_arr, att, params, cov, randoms)
