@@ -68,10 +68,14 @@ class TrialConfig:
 
     def withdrawal(self, label: str) -> float:
         """The share of an arm's patients who leave before the first assessment (0 unless set)."""
-        if self.withdrawal_shares is None:
-            return 0.0
+        return float(self._per_arm(self.withdrawal_shares, label, 0.0))
+
+    def _per_arm(self, values: tuple[Any, ...] | None, label: str, default: Any) -> Any:
+        """Arm ``label``'s entry of a per-arm setting (aligned with ``arms``); ``default`` when unset."""
+        if values is None:
+            return default
         labels = [a.strip() for a in self.arms]
-        return self.withdrawal_shares[labels.index(label)] if label in labels else 0.0
+        return values[labels.index(label)] if label in labels else default
 
     @property
     def total_patients(self) -> int:
@@ -167,10 +171,7 @@ class TrialConfig:
 
     def arm_size(self, label: str) -> int:
         """Patients of arm ``label`` in each replicate trial."""
-        if self.arm_sizes is None:
-            return self.patients
-        labels = [a.strip() for a in self.arms]
-        return self.arm_sizes[labels.index(label)] if label in labels else self.patients
+        return int(self._per_arm(self.arm_sizes, label, self.patients))
 
     def chunks(self) -> list[range]:
         total = self.total_patients
